@@ -202,8 +202,12 @@ URN = re.compile(r"urn:x-oca:ocpp:uid:\d+:\d+")
 
 
 def snake(name: str) -> str:
-    """`responderURL` -> `responder_url`, `iso15118SchemaVersion` -> `iso15118_schema_version`."""
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    """`responderURL` -> `responder_url`, `iso15118SchemaVersion` -> `iso15118_schema_version`.
+
+    `ePriceLevel` stays `e_price_level` (the spec's own split).
+    """
+    s = name.replace("SoC", "Soc")  # state of charge is one word: fullSoC -> full_soc
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
     s = s.lower()
     return s + "_" if keyword.iskeyword(s) else s
@@ -317,6 +321,8 @@ def type_of(
     if kind in ("integer", "number"):
         base = "int" if kind == "integer" else "float"
         lo, hi = prop.get("minimum"), prop.get("maximum")
+        if kind == "integer":  # the schemas write integer bounds as 0.0, 100.0
+            lo, hi = (None if v is None else int(v) for v in (lo, hi))
         bounds = "".join(
             [f" >= {lo}" if lo is not None else "", f" <= {hi}" if hi is not None else ""]
         )
@@ -403,7 +409,7 @@ def render_field(f: Field) -> str:
 
 
 def render_struct(s: StructDef, base: str, doc: str) -> str:
-    lines = [f"class {s.name}({base}):", f'    """{wrap_doc(doc)}']
+    lines = [f"class {s.name}({base}, kw_only=True):", f'    """{wrap_doc(doc)}']
     if s.fields:
         lines += ["", "    Fields (wire name, cardinality, type):"]
         for f in s.fields:

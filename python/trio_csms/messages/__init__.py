@@ -14,7 +14,7 @@ from ._base import ActionSpec as ActionSpec
 from ._base import CustomDataType as CustomDataType
 from ._base import Direction as Direction
 from ._base import Message as Message
-from ._registry import ACTIONS
+from ._registry import ACTIONS as ACTIONS
 from .authorization import *  # noqa: F403
 from .availability import *  # noqa: F403
 from .certificate_management import *  # noqa: F403

@@ -23,7 +23,7 @@ from .enums import (
 )
 
 
-class AuthorizeRequest(Message):
+class AuthorizeRequest(Message, kw_only=True):
     """The request of `Authorize` (Charging Station to CSMS; block C Authorization).
 
     Fields (wire name, cardinality, type):
@@ -41,7 +41,7 @@ class AuthorizeRequest(Message):
     ) = UNSET
 
 
-class AuthorizeResponse(Message):
+class AuthorizeResponse(Message, kw_only=True):
     """The response of `Authorize` (Charging Station to CSMS; block C Authorization).
 
     Fields (wire name, cardinality, type):
@@ -55,7 +55,7 @@ class AuthorizeResponse(Message):
     certificate_status: AuthorizeCertificateStatusEnumType | UnsetType = UNSET
 
 
-class ClearCacheRequest(Message):
+class ClearCacheRequest(Message, kw_only=True):
     """The request of `ClearCache` (CSMS to Charging Station; block C Authorization).
 
     Fields (wire name, cardinality, type):
@@ -65,7 +65,7 @@ class ClearCacheRequest(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class ClearCacheResponse(Message):
+class ClearCacheResponse(Message, kw_only=True):
     """The response of `ClearCache` (CSMS to Charging Station; block C Authorization).
 
     Fields (wire name, cardinality, type):

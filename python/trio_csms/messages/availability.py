@@ -23,7 +23,7 @@ from .enums import (
 )
 
 
-class ChangeAvailabilityRequest(Message):
+class ChangeAvailabilityRequest(Message, kw_only=True):
     """The request of `ChangeAvailability` (CSMS to Charging Station; block G Availability).
 
     Fields (wire name, cardinality, type):
@@ -37,7 +37,7 @@ class ChangeAvailabilityRequest(Message):
     operational_status: OperationalStatusEnumType
 
 
-class ChangeAvailabilityResponse(Message):
+class ChangeAvailabilityResponse(Message, kw_only=True):
     """The response of `ChangeAvailability` (CSMS to Charging Station; block G Availability).
 
     Fields (wire name, cardinality, type):
@@ -51,7 +51,7 @@ class ChangeAvailabilityResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class HeartbeatRequest(Message):
+class HeartbeatRequest(Message, kw_only=True):
     """The request of `Heartbeat` (Charging Station to CSMS; block G Availability).
 
     Fields (wire name, cardinality, type):
@@ -61,7 +61,7 @@ class HeartbeatRequest(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class HeartbeatResponse(Message):
+class HeartbeatResponse(Message, kw_only=True):
     """The response of `Heartbeat` (Charging Station to CSMS; block G Availability).
 
     Fields (wire name, cardinality, type):
@@ -73,7 +73,7 @@ class HeartbeatResponse(Message):
     current_time: Annotated[datetime, Meta(tz=True)]
 
 
-class StatusNotificationRequest(Message):
+class StatusNotificationRequest(Message, kw_only=True):
     """The request of `StatusNotification` (Charging Station to CSMS; block G Availability).
 
     Fields (wire name, cardinality, type):
@@ -91,7 +91,7 @@ class StatusNotificationRequest(Message):
     connector_id: int
 
 
-class StatusNotificationResponse(Message):
+class StatusNotificationResponse(Message, kw_only=True):
     """The response of `StatusNotification` (Charging Station to CSMS; block G Availability).
 
     Fields (wire name, cardinality, type):

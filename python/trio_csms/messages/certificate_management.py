@@ -30,7 +30,7 @@ from .enums import (
 )
 
 
-class DeleteCertificateRequest(Message):
+class DeleteCertificateRequest(Message, kw_only=True):
     """The request of `DeleteCertificate` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 
@@ -43,7 +43,7 @@ class DeleteCertificateRequest(Message):
     certificate_hash_data: CertificateHashDataType
 
 
-class DeleteCertificateResponse(Message):
+class DeleteCertificateResponse(Message, kw_only=True):
     """The response of `DeleteCertificate` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 
@@ -58,7 +58,7 @@ class DeleteCertificateResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class Get15118EVCertificateRequest(Message):
+class Get15118EVCertificateRequest(Message, kw_only=True):
     """The request of `Get15118EVCertificate` (Charging Station to CSMS; block M ISO 15118
     Certificate Management).
 
@@ -75,7 +75,7 @@ class Get15118EVCertificateRequest(Message):
     exi_request: Annotated[str, Meta(max_length=5600)]
 
 
-class Get15118EVCertificateResponse(Message):
+class Get15118EVCertificateResponse(Message, kw_only=True):
     """The response of `Get15118EVCertificate` (Charging Station to CSMS; block M ISO 15118
     Certificate Management).
 
@@ -92,7 +92,7 @@ class Get15118EVCertificateResponse(Message):
     exi_response: Annotated[str, Meta(max_length=5600)]
 
 
-class GetCertificateStatusRequest(Message):
+class GetCertificateStatusRequest(Message, kw_only=True):
     """The request of `GetCertificateStatus` (Charging Station to CSMS; block M ISO 15118
     Certificate Management).
 
@@ -105,7 +105,7 @@ class GetCertificateStatusRequest(Message):
     ocsp_request_data: OCSPRequestDataType
 
 
-class GetCertificateStatusResponse(Message):
+class GetCertificateStatusResponse(Message, kw_only=True):
     """The response of `GetCertificateStatus` (Charging Station to CSMS; block M ISO 15118
     Certificate Management).
 
@@ -122,7 +122,7 @@ class GetCertificateStatusResponse(Message):
     ocsp_result: Annotated[str, Meta(max_length=5500)] | UnsetType = UNSET
 
 
-class GetInstalledCertificateIdsRequest(Message):
+class GetInstalledCertificateIdsRequest(Message, kw_only=True):
     """The request of `GetInstalledCertificateIds` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 
@@ -137,7 +137,7 @@ class GetInstalledCertificateIdsRequest(Message):
     ) = UNSET
 
 
-class GetInstalledCertificateIdsResponse(Message):
+class GetInstalledCertificateIdsResponse(Message, kw_only=True):
     """The response of `GetInstalledCertificateIds` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 
@@ -156,7 +156,7 @@ class GetInstalledCertificateIdsResponse(Message):
     ) = UNSET
 
 
-class InstallCertificateRequest(Message):
+class InstallCertificateRequest(Message, kw_only=True):
     """The request of `InstallCertificate` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 
@@ -171,7 +171,7 @@ class InstallCertificateRequest(Message):
     certificate: Annotated[str, Meta(max_length=5500)]
 
 
-class InstallCertificateResponse(Message):
+class InstallCertificateResponse(Message, kw_only=True):
     """The response of `InstallCertificate` (CSMS to Charging Station; block M ISO 15118
     Certificate Management).
 

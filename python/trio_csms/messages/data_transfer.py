@@ -19,7 +19,7 @@ from .enums import (
 )
 
 
-class DataTransferRequest(Message):
+class DataTransferRequest(Message, kw_only=True):
     """The request of `DataTransfer` (either side to the other; block P Data Transfer).
 
     Fields (wire name, cardinality, type):
@@ -35,7 +35,7 @@ class DataTransferRequest(Message):
     vendor_id: Annotated[str, Meta(max_length=255)]
 
 
-class DataTransferResponse(Message):
+class DataTransferResponse(Message, kw_only=True):
     """The response of `DataTransfer` (either side to the other; block P Data Transfer).
 
     Fields (wire name, cardinality, type):

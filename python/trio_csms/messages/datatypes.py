@@ -51,7 +51,7 @@ from .enums import (
 )
 
 
-class ACChargingParametersType(Message):
+class ACChargingParametersType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ACChargingParametersType` (urn:x-oca:ocpp:uid:2:233250); used by
     ChargingNeedsType.
 
@@ -70,7 +70,7 @@ class ACChargingParametersType(Message):
     ev_max_voltage: int
 
 
-class APNType(Message):
+class APNType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `APNType` (urn:x-oca:ocpp:uid:2:233134); used by
     NetworkConnectionProfileType.
 
@@ -95,7 +95,7 @@ class APNType(Message):
     apn_authentication: APNAuthenticationEnumType
 
 
-class AdditionalInfoType(Message):
+class AdditionalInfoType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `AdditionalInfoType`; used by IdTokenType.
 
     Fields (wire name, cardinality, type):
@@ -109,7 +109,7 @@ class AdditionalInfoType(Message):
     type: Annotated[str, Meta(max_length=50)]
 
 
-class IdTokenType(Message):
+class IdTokenType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `IdTokenType`; used by AuthorizationData, AuthorizeRequest,
     CustomerInformationRequest, IdTokenInfoType, RequestStartTransactionRequest,
     ReserveNowRequest, TransactionEventRequest.
@@ -127,7 +127,7 @@ class IdTokenType(Message):
     type: IdTokenEnumType
 
 
-class MessageContentType(Message):
+class MessageContentType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `MessageContentType`; used by IdTokenInfoType, MessageInfoType,
     TransactionEventResponse.
 
@@ -144,7 +144,7 @@ class MessageContentType(Message):
     content: Annotated[str, Meta(max_length=512)]
 
 
-class IdTokenInfoType(Message):
+class IdTokenInfoType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `IdTokenInfoType` (urn:x-oca:ocpp:uid:2:233247); used by
     AuthorizationData, AuthorizeResponse, TransactionEventResponse.
 
@@ -171,7 +171,7 @@ class IdTokenInfoType(Message):
     personal_message: MessageContentType | UnsetType = UNSET
 
 
-class AuthorizationData(Message):
+class AuthorizationData(Message, kw_only=True):
     """OCPP 2.0.1 datatype `AuthorizationData`; used by SendLocalListRequest.
 
     Fields (wire name, cardinality, type):
@@ -185,7 +185,7 @@ class AuthorizationData(Message):
     id_token_info: IdTokenInfoType | UnsetType = UNSET
 
 
-class CertificateHashDataType(Message):
+class CertificateHashDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `CertificateHashDataType`; used by CertificateHashDataChainType,
     CustomerInformationRequest, DeleteCertificateRequest.
 
@@ -204,7 +204,7 @@ class CertificateHashDataType(Message):
     serial_number: Annotated[str, Meta(max_length=40)]
 
 
-class CertificateHashDataChainType(Message):
+class CertificateHashDataChainType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `CertificateHashDataChainType`; used by
     GetInstalledCertificateIdsResponse.
 
@@ -223,7 +223,7 @@ class CertificateHashDataChainType(Message):
     ) = UNSET
 
 
-class ChargingLimitType(Message):
+class ChargingLimitType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingLimitType`; used by NotifyChargingLimitRequest.
 
     Fields (wire name, cardinality, type):
@@ -237,7 +237,7 @@ class ChargingLimitType(Message):
     is_grid_critical: bool | UnsetType = UNSET
 
 
-class DCChargingParametersType(Message):
+class DCChargingParametersType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `DCChargingParametersType` (urn:x-oca:ocpp:uid:2:233251); used by
     ChargingNeedsType.
 
@@ -247,10 +247,10 @@ class DCChargingParametersType(Message):
         evMaxVoltage: required, integer
         energyAmount: optional, integer
         evMaxPower: optional, integer
-        stateOfCharge: optional, integer >= 0.0 <= 100.0
+        stateOfCharge: optional, integer >= 0 <= 100
         evEnergyCapacity: optional, integer
-        fullSoC: optional, integer >= 0.0 <= 100.0
-        bulkSoC: optional, integer >= 0.0 <= 100.0
+        fullSoC: optional, integer >= 0 <= 100
+        bulkSoC: optional, integer >= 0 <= 100
     """
 
     custom_data: CustomDataType | UnsetType = UNSET
@@ -258,13 +258,13 @@ class DCChargingParametersType(Message):
     ev_max_voltage: int
     energy_amount: int | UnsetType = UNSET
     ev_max_power: int | UnsetType = UNSET
-    state_of_charge: Annotated[int, Meta(ge=0.0, le=100.0)] | UnsetType = UNSET
+    state_of_charge: Annotated[int, Meta(ge=0, le=100)] | UnsetType = UNSET
     ev_energy_capacity: int | UnsetType = UNSET
-    full_so_c: Annotated[int, Meta(ge=0.0, le=100.0)] | UnsetType = UNSET
-    bulk_so_c: Annotated[int, Meta(ge=0.0, le=100.0)] | UnsetType = UNSET
+    full_soc: Annotated[int, Meta(ge=0, le=100)] | UnsetType = field(default=UNSET, name="fullSoC")
+    bulk_soc: Annotated[int, Meta(ge=0, le=100)] | UnsetType = field(default=UNSET, name="bulkSoC")
 
 
-class ChargingNeedsType(Message):
+class ChargingNeedsType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingNeedsType` (urn:x-oca:ocpp:uid:2:233249); used by
     NotifyEVChargingNeedsRequest.
 
@@ -283,7 +283,7 @@ class ChargingNeedsType(Message):
     departure_time: Annotated[datetime, Meta(tz=True)] | UnsetType = UNSET
 
 
-class ChargingProfileCriterionType(Message):
+class ChargingProfileCriterionType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingProfileCriterionType` (urn:x-oca:ocpp:uid:2:233255); used by
     GetChargingProfilesRequest.
 
@@ -304,7 +304,7 @@ class ChargingProfileCriterionType(Message):
     ) = UNSET
 
 
-class ChargingSchedulePeriodType(Message):
+class ChargingSchedulePeriodType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingSchedulePeriodType` (urn:x-oca:ocpp:uid:2:233257); used by
     ChargingScheduleType, CompositeScheduleType.
 
@@ -323,7 +323,7 @@ class ChargingSchedulePeriodType(Message):
     phase_to_use: int | UnsetType = UNSET
 
 
-class RelativeTimeIntervalType(Message):
+class RelativeTimeIntervalType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `RelativeTimeIntervalType` (urn:x-oca:ocpp:uid:2:233270); used by
     SalesTariffEntryType.
 
@@ -338,7 +338,7 @@ class RelativeTimeIntervalType(Message):
     duration: int | UnsetType = UNSET
 
 
-class CostType(Message):
+class CostType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `CostType` (urn:x-oca:ocpp:uid:2:233258); used by
     ConsumptionCostType.
 
@@ -355,7 +355,7 @@ class CostType(Message):
     amount_multiplier: int | UnsetType = UNSET
 
 
-class ConsumptionCostType(Message):
+class ConsumptionCostType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ConsumptionCostType` (urn:x-oca:ocpp:uid:2:233259); used by
     SalesTariffEntryType.
 
@@ -370,26 +370,26 @@ class ConsumptionCostType(Message):
     cost: Annotated[list[CostType], Meta(min_length=1, max_length=3)]
 
 
-class SalesTariffEntryType(Message):
+class SalesTariffEntryType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SalesTariffEntryType` (urn:x-oca:ocpp:uid:2:233271); used by
     SalesTariffType.
 
     Fields (wire name, cardinality, type):
         customData: optional, CustomDataType
         relativeTimeInterval: required, RelativeTimeIntervalType
-        ePriceLevel: optional, integer >= 0.0
+        ePriceLevel: optional, integer >= 0
         consumptionCost: optional, 1..3 ConsumptionCostType
     """
 
     custom_data: CustomDataType | UnsetType = UNSET
     relative_time_interval: RelativeTimeIntervalType
-    e_price_level: Annotated[int, Meta(ge=0.0)] | UnsetType = UNSET
+    e_price_level: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
     consumption_cost: (
         Annotated[list[ConsumptionCostType], Meta(min_length=1, max_length=3)] | UnsetType
     ) = UNSET
 
 
-class SalesTariffType(Message):
+class SalesTariffType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SalesTariffType` (urn:x-oca:ocpp:uid:2:233272); used by
     ChargingScheduleType.
 
@@ -408,7 +408,7 @@ class SalesTariffType(Message):
     sales_tariff_entry: Annotated[list[SalesTariffEntryType], Meta(min_length=1, max_length=1024)]
 
 
-class ChargingScheduleType(Message):
+class ChargingScheduleType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingScheduleType` (urn:x-oca:ocpp:uid:2:233256); used by
     ChargingProfileType, NotifyChargingLimitRequest, NotifyEVChargingScheduleRequest.
 
@@ -435,7 +435,7 @@ class ChargingScheduleType(Message):
     sales_tariff: SalesTariffType | UnsetType = UNSET
 
 
-class ChargingProfileType(Message):
+class ChargingProfileType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingProfileType` (urn:x-oca:ocpp:uid:2:233255); used by
     ReportChargingProfilesRequest, RequestStartTransactionRequest, SetChargingProfileRequest.
 
@@ -464,7 +464,7 @@ class ChargingProfileType(Message):
     transaction_id: Annotated[str, Meta(max_length=36)] | UnsetType = UNSET
 
 
-class ModemType(Message):
+class ModemType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ModemType` (urn:x-oca:ocpp:uid:2:233306); used by
     ChargingStationType.
 
@@ -479,7 +479,7 @@ class ModemType(Message):
     imsi: Annotated[str, Meta(max_length=20)] | UnsetType = UNSET
 
 
-class ChargingStationType(Message):
+class ChargingStationType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ChargingStationType` (urn:x-oca:ocpp:uid:2:233122); used by
     BootNotificationRequest.
 
@@ -500,7 +500,7 @@ class ChargingStationType(Message):
     firmware_version: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 
-class ClearChargingProfileType(Message):
+class ClearChargingProfileType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ClearChargingProfileType` (urn:x-oca:ocpp:uid:2:233255); used by
     ClearChargingProfileRequest.
 
@@ -517,7 +517,7 @@ class ClearChargingProfileType(Message):
     stack_level: int | UnsetType = UNSET
 
 
-class StatusInfoType(Message):
+class StatusInfoType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `StatusInfoType`; used by BootNotificationResponse,
     CancelReservationResponse, CertificateSignedResponse, ChangeAvailabilityResponse,
     ClearCacheResponse, ClearChargingProfileResponse, ClearDisplayMessageResponse,
@@ -545,7 +545,7 @@ class StatusInfoType(Message):
     additional_info: Annotated[str, Meta(max_length=512)] | UnsetType = UNSET
 
 
-class ClearMonitoringResultType(Message):
+class ClearMonitoringResultType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ClearMonitoringResultType`; used by ClearVariableMonitoringResponse.
 
     Fields (wire name, cardinality, type):
@@ -561,7 +561,7 @@ class ClearMonitoringResultType(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class EVSEType(Message):
+class EVSEType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `EVSEType` (urn:x-oca:ocpp:uid:2:233123); used by
     ChangeAvailabilityRequest, ComponentType, TransactionEventRequest, TriggerMessageRequest.
 
@@ -576,7 +576,7 @@ class EVSEType(Message):
     connector_id: int | UnsetType = UNSET
 
 
-class ComponentType(Message):
+class ComponentType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ComponentType`; used by ComponentVariableType, EventDataType,
     GetVariableDataType, GetVariableResultType, MessageInfoType, MonitoringDataType,
     ReportDataType, SetMonitoringDataType, SetMonitoringResultType, SetVariableDataType,
@@ -595,7 +595,7 @@ class ComponentType(Message):
     instance: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 
-class VariableType(Message):
+class VariableType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `VariableType`; used by ComponentVariableType, EventDataType,
     GetVariableDataType, GetVariableResultType, MonitoringDataType, ReportDataType,
     SetMonitoringDataType, SetMonitoringResultType, SetVariableDataType, SetVariableResultType.
@@ -611,7 +611,7 @@ class VariableType(Message):
     instance: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 
-class ComponentVariableType(Message):
+class ComponentVariableType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ComponentVariableType`; used by GetMonitoringReportRequest,
     GetReportRequest.
 
@@ -626,7 +626,7 @@ class ComponentVariableType(Message):
     variable: VariableType | UnsetType = UNSET
 
 
-class CompositeScheduleType(Message):
+class CompositeScheduleType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `CompositeScheduleType` (urn:x-oca:ocpp:uid:2:233362); used by
     GetCompositeScheduleResponse.
 
@@ -647,7 +647,7 @@ class CompositeScheduleType(Message):
     charging_rate_unit: ChargingRateUnitEnumType
 
 
-class EventDataType(Message):
+class EventDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `EventDataType`; used by NotifyEventRequest.
 
     Fields (wire name, cardinality, type):
@@ -683,7 +683,7 @@ class EventDataType(Message):
     variable: VariableType
 
 
-class FirmwareType(Message):
+class FirmwareType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `FirmwareType`; used by UpdateFirmwareRequest.
 
     Fields (wire name, cardinality, type):
@@ -703,7 +703,7 @@ class FirmwareType(Message):
     signature: Annotated[str, Meta(max_length=800)] | UnsetType = UNSET
 
 
-class GetVariableDataType(Message):
+class GetVariableDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `GetVariableDataType`; used by GetVariablesRequest.
 
     Fields (wire name, cardinality, type):
@@ -719,7 +719,7 @@ class GetVariableDataType(Message):
     variable: VariableType
 
 
-class GetVariableResultType(Message):
+class GetVariableResultType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `GetVariableResultType`; used by GetVariablesResponse.
 
     Fields (wire name, cardinality, type):
@@ -741,7 +741,7 @@ class GetVariableResultType(Message):
     variable: VariableType
 
 
-class LogParametersType(Message):
+class LogParametersType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `LogParametersType`; used by GetLogRequest.
 
     Fields (wire name, cardinality, type):
@@ -757,7 +757,7 @@ class LogParametersType(Message):
     latest_timestamp: Annotated[datetime, Meta(tz=True)] | UnsetType = UNSET
 
 
-class MessageInfoType(Message):
+class MessageInfoType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `MessageInfoType`; used by NotifyDisplayMessagesRequest,
     SetDisplayMessageRequest.
 
@@ -784,7 +784,7 @@ class MessageInfoType(Message):
     message: MessageContentType
 
 
-class SignedMeterValueType(Message):
+class SignedMeterValueType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SignedMeterValueType`; used by SampledValueType.
 
     Fields (wire name, cardinality, type):
@@ -802,7 +802,7 @@ class SignedMeterValueType(Message):
     public_key: Annotated[str, Meta(max_length=2500)]
 
 
-class UnitOfMeasureType(Message):
+class UnitOfMeasureType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `UnitOfMeasureType`; used by SampledValueType.
 
     Fields (wire name, cardinality, type):
@@ -816,7 +816,7 @@ class UnitOfMeasureType(Message):
     multiplier: int | UnsetType = UNSET
 
 
-class SampledValueType(Message):
+class SampledValueType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SampledValueType` (urn:x-oca:ocpp:uid:2:233266); used by
     MeterValueType.
 
@@ -841,7 +841,7 @@ class SampledValueType(Message):
     unit_of_measure: UnitOfMeasureType | UnsetType = UNSET
 
 
-class MeterValueType(Message):
+class MeterValueType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `MeterValueType` (urn:x-oca:ocpp:uid:2:233265); used by
     MeterValuesRequest, TransactionEventRequest.
 
@@ -856,7 +856,7 @@ class MeterValueType(Message):
     timestamp: Annotated[datetime, Meta(tz=True)]
 
 
-class VariableMonitoringType(Message):
+class VariableMonitoringType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `VariableMonitoringType`; used by MonitoringDataType.
 
     Fields (wire name, cardinality, type):
@@ -876,7 +876,7 @@ class VariableMonitoringType(Message):
     severity: int
 
 
-class MonitoringDataType(Message):
+class MonitoringDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `MonitoringDataType`; used by NotifyMonitoringReportRequest.
 
     Fields (wire name, cardinality, type):
@@ -892,7 +892,7 @@ class MonitoringDataType(Message):
     variable_monitoring: Annotated[list[VariableMonitoringType], Meta(min_length=1)]
 
 
-class VPNType(Message):
+class VPNType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `VPNType` (urn:x-oca:ocpp:uid:2:233268); used by
     NetworkConnectionProfileType.
 
@@ -915,7 +915,7 @@ class VPNType(Message):
     type: VPNEnumType
 
 
-class NetworkConnectionProfileType(Message):
+class NetworkConnectionProfileType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `NetworkConnectionProfileType` (urn:x-oca:ocpp:uid:2:233304); used by
     SetNetworkProfileRequest.
 
@@ -942,7 +942,7 @@ class NetworkConnectionProfileType(Message):
     vpn: VPNType | UnsetType = UNSET
 
 
-class OCSPRequestDataType(Message):
+class OCSPRequestDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `OCSPRequestDataType`; used by AuthorizeRequest,
     GetCertificateStatusRequest.
 
@@ -963,7 +963,7 @@ class OCSPRequestDataType(Message):
     responder_url: Annotated[str, Meta(max_length=512)] = field(name="responderURL")
 
 
-class VariableAttributeType(Message):
+class VariableAttributeType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `VariableAttributeType`; used by ReportDataType.
 
     Fields (wire name, cardinality, type):
@@ -983,7 +983,7 @@ class VariableAttributeType(Message):
     constant: bool | UnsetType = UNSET
 
 
-class VariableCharacteristicsType(Message):
+class VariableCharacteristicsType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `VariableCharacteristicsType`; used by ReportDataType.
 
     Fields (wire name, cardinality, type):
@@ -1005,7 +1005,7 @@ class VariableCharacteristicsType(Message):
     supports_monitoring: bool
 
 
-class ReportDataType(Message):
+class ReportDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `ReportDataType`; used by NotifyReportRequest.
 
     Fields (wire name, cardinality, type):
@@ -1023,7 +1023,7 @@ class ReportDataType(Message):
     variable_characteristics: VariableCharacteristicsType | UnsetType = UNSET
 
 
-class SetMonitoringDataType(Message):
+class SetMonitoringDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SetMonitoringDataType`; used by SetVariableMonitoringRequest.
 
     Fields (wire name, cardinality, type):
@@ -1047,7 +1047,7 @@ class SetMonitoringDataType(Message):
     variable: VariableType
 
 
-class SetMonitoringResultType(Message):
+class SetMonitoringResultType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SetMonitoringResultType`; used by SetVariableMonitoringResponse.
 
     Fields (wire name, cardinality, type):
@@ -1071,7 +1071,7 @@ class SetMonitoringResultType(Message):
     severity: int
 
 
-class SetVariableDataType(Message):
+class SetVariableDataType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SetVariableDataType`; used by SetVariablesRequest.
 
     Fields (wire name, cardinality, type):
@@ -1089,7 +1089,7 @@ class SetVariableDataType(Message):
     variable: VariableType
 
 
-class SetVariableResultType(Message):
+class SetVariableResultType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `SetVariableResultType`; used by SetVariablesResponse.
 
     Fields (wire name, cardinality, type):
@@ -1109,7 +1109,7 @@ class SetVariableResultType(Message):
     variable: VariableType
 
 
-class TransactionType(Message):
+class TransactionType(Message, kw_only=True):
     """OCPP 2.0.1 datatype `TransactionType` (urn:x-oca:ocpp:uid:2:233318); used by
     TransactionEventRequest.
 

@@ -38,7 +38,7 @@ from .enums import (
 )
 
 
-class ClearVariableMonitoringRequest(Message):
+class ClearVariableMonitoringRequest(Message, kw_only=True):
     """The request of `ClearVariableMonitoring` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -50,7 +50,7 @@ class ClearVariableMonitoringRequest(Message):
     id: Annotated[list[int], Meta(min_length=1)]
 
 
-class ClearVariableMonitoringResponse(Message):
+class ClearVariableMonitoringResponse(Message, kw_only=True):
     """The response of `ClearVariableMonitoring` (CSMS to Charging Station; block N
     Diagnostics).
 
@@ -63,7 +63,7 @@ class ClearVariableMonitoringResponse(Message):
     clear_monitoring_result: Annotated[list[ClearMonitoringResultType], Meta(min_length=1)]
 
 
-class CustomerInformationRequest(Message):
+class CustomerInformationRequest(Message, kw_only=True):
     """The request of `CustomerInformation` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -85,7 +85,7 @@ class CustomerInformationRequest(Message):
     customer_identifier: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
 
 
-class CustomerInformationResponse(Message):
+class CustomerInformationResponse(Message, kw_only=True):
     """The response of `CustomerInformation` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -99,7 +99,7 @@ class CustomerInformationResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetLogRequest(Message):
+class GetLogRequest(Message, kw_only=True):
     """The request of `GetLog` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -119,7 +119,7 @@ class GetLogRequest(Message):
     retry_interval: int | UnsetType = UNSET
 
 
-class GetLogResponse(Message):
+class GetLogResponse(Message, kw_only=True):
     """The response of `GetLog` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -135,7 +135,7 @@ class GetLogResponse(Message):
     filename: Annotated[str, Meta(max_length=255)] | UnsetType = UNSET
 
 
-class GetMonitoringReportRequest(Message):
+class GetMonitoringReportRequest(Message, kw_only=True):
     """The request of `GetMonitoringReport` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -155,7 +155,7 @@ class GetMonitoringReportRequest(Message):
     ) = UNSET
 
 
-class GetMonitoringReportResponse(Message):
+class GetMonitoringReportResponse(Message, kw_only=True):
     """The response of `GetMonitoringReport` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -169,7 +169,7 @@ class GetMonitoringReportResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class LogStatusNotificationRequest(Message):
+class LogStatusNotificationRequest(Message, kw_only=True):
     """The request of `LogStatusNotification` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -183,7 +183,7 @@ class LogStatusNotificationRequest(Message):
     request_id: int | UnsetType = UNSET
 
 
-class LogStatusNotificationResponse(Message):
+class LogStatusNotificationResponse(Message, kw_only=True):
     """The response of `LogStatusNotification` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -193,7 +193,7 @@ class LogStatusNotificationResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class NotifyCustomerInformationRequest(Message):
+class NotifyCustomerInformationRequest(Message, kw_only=True):
     """The request of `NotifyCustomerInformation` (Charging Station to CSMS; block N
     Diagnostics).
 
@@ -214,7 +214,7 @@ class NotifyCustomerInformationRequest(Message):
     request_id: int
 
 
-class NotifyCustomerInformationResponse(Message):
+class NotifyCustomerInformationResponse(Message, kw_only=True):
     """The response of `NotifyCustomerInformation` (Charging Station to CSMS; block N
     Diagnostics).
 
@@ -225,7 +225,7 @@ class NotifyCustomerInformationResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class NotifyEventRequest(Message):
+class NotifyEventRequest(Message, kw_only=True):
     """The request of `NotifyEvent` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -243,7 +243,7 @@ class NotifyEventRequest(Message):
     event_data: Annotated[list[EventDataType], Meta(min_length=1)]
 
 
-class NotifyEventResponse(Message):
+class NotifyEventResponse(Message, kw_only=True):
     """The response of `NotifyEvent` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -253,7 +253,7 @@ class NotifyEventResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class NotifyMonitoringReportRequest(Message):
+class NotifyMonitoringReportRequest(Message, kw_only=True):
     """The request of `NotifyMonitoringReport` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -273,7 +273,7 @@ class NotifyMonitoringReportRequest(Message):
     generated_at: Annotated[datetime, Meta(tz=True)]
 
 
-class NotifyMonitoringReportResponse(Message):
+class NotifyMonitoringReportResponse(Message, kw_only=True):
     """The response of `NotifyMonitoringReport` (Charging Station to CSMS; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -283,7 +283,7 @@ class NotifyMonitoringReportResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class SetMonitoringBaseRequest(Message):
+class SetMonitoringBaseRequest(Message, kw_only=True):
     """The request of `SetMonitoringBase` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -295,7 +295,7 @@ class SetMonitoringBaseRequest(Message):
     monitoring_base: MonitoringBaseEnumType
 
 
-class SetMonitoringBaseResponse(Message):
+class SetMonitoringBaseResponse(Message, kw_only=True):
     """The response of `SetMonitoringBase` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -309,7 +309,7 @@ class SetMonitoringBaseResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class SetMonitoringLevelRequest(Message):
+class SetMonitoringLevelRequest(Message, kw_only=True):
     """The request of `SetMonitoringLevel` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -321,7 +321,7 @@ class SetMonitoringLevelRequest(Message):
     severity: int
 
 
-class SetMonitoringLevelResponse(Message):
+class SetMonitoringLevelResponse(Message, kw_only=True):
     """The response of `SetMonitoringLevel` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -335,7 +335,7 @@ class SetMonitoringLevelResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class SetVariableMonitoringRequest(Message):
+class SetVariableMonitoringRequest(Message, kw_only=True):
     """The request of `SetVariableMonitoring` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):
@@ -347,7 +347,7 @@ class SetVariableMonitoringRequest(Message):
     set_monitoring_data: Annotated[list[SetMonitoringDataType], Meta(min_length=1)]
 
 
-class SetVariableMonitoringResponse(Message):
+class SetVariableMonitoringResponse(Message, kw_only=True):
     """The response of `SetVariableMonitoring` (CSMS to Charging Station; block N Diagnostics).
 
     Fields (wire name, cardinality, type):

@@ -25,7 +25,7 @@ from .enums import (
 )
 
 
-class ClearDisplayMessageRequest(Message):
+class ClearDisplayMessageRequest(Message, kw_only=True):
     """The request of `ClearDisplayMessage` (CSMS to Charging Station; block O Display Message).
 
     Fields (wire name, cardinality, type):
@@ -37,7 +37,7 @@ class ClearDisplayMessageRequest(Message):
     id: int
 
 
-class ClearDisplayMessageResponse(Message):
+class ClearDisplayMessageResponse(Message, kw_only=True):
     """The response of `ClearDisplayMessage` (CSMS to Charging Station; block O Display
     Message).
 
@@ -52,7 +52,7 @@ class ClearDisplayMessageResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetDisplayMessagesRequest(Message):
+class GetDisplayMessagesRequest(Message, kw_only=True):
     """The request of `GetDisplayMessages` (CSMS to Charging Station; block O Display Message).
 
     Fields (wire name, cardinality, type):
@@ -70,7 +70,7 @@ class GetDisplayMessagesRequest(Message):
     state: MessageStateEnumType | UnsetType = UNSET
 
 
-class GetDisplayMessagesResponse(Message):
+class GetDisplayMessagesResponse(Message, kw_only=True):
     """The response of `GetDisplayMessages` (CSMS to Charging Station; block O Display Message).
 
     Fields (wire name, cardinality, type):
@@ -84,7 +84,7 @@ class GetDisplayMessagesResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class NotifyDisplayMessagesRequest(Message):
+class NotifyDisplayMessagesRequest(Message, kw_only=True):
     """The request of `NotifyDisplayMessages` (Charging Station to CSMS; block O Display
     Message).
 
@@ -101,7 +101,7 @@ class NotifyDisplayMessagesRequest(Message):
     tbc: bool | UnsetType = UNSET
 
 
-class NotifyDisplayMessagesResponse(Message):
+class NotifyDisplayMessagesResponse(Message, kw_only=True):
     """The response of `NotifyDisplayMessages` (Charging Station to CSMS; block O Display
     Message).
 
@@ -112,7 +112,7 @@ class NotifyDisplayMessagesResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class SetDisplayMessageRequest(Message):
+class SetDisplayMessageRequest(Message, kw_only=True):
     """The request of `SetDisplayMessage` (CSMS to Charging Station; block O Display Message).
 
     Fields (wire name, cardinality, type):
@@ -124,7 +124,7 @@ class SetDisplayMessageRequest(Message):
     message: MessageInfoType
 
 
-class SetDisplayMessageResponse(Message):
+class SetDisplayMessageResponse(Message, kw_only=True):
     """The response of `SetDisplayMessage` (CSMS to Charging Station; block O Display Message).
 
     Fields (wire name, cardinality, type):

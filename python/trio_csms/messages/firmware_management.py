@@ -25,7 +25,7 @@ from .enums import (
 )
 
 
-class FirmwareStatusNotificationRequest(Message):
+class FirmwareStatusNotificationRequest(Message, kw_only=True):
     """The request of `FirmwareStatusNotification` (Charging Station to CSMS; block L Firmware
     Management).
 
@@ -40,7 +40,7 @@ class FirmwareStatusNotificationRequest(Message):
     request_id: int | UnsetType = UNSET
 
 
-class FirmwareStatusNotificationResponse(Message):
+class FirmwareStatusNotificationResponse(Message, kw_only=True):
     """The response of `FirmwareStatusNotification` (Charging Station to CSMS; block L Firmware
     Management).
 
@@ -51,7 +51,7 @@ class FirmwareStatusNotificationResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class PublishFirmwareRequest(Message):
+class PublishFirmwareRequest(Message, kw_only=True):
     """The request of `PublishFirmware` (CSMS to Charging Station; block L Firmware Management).
 
     Fields (wire name, cardinality, type):
@@ -71,7 +71,7 @@ class PublishFirmwareRequest(Message):
     retry_interval: int | UnsetType = UNSET
 
 
-class PublishFirmwareResponse(Message):
+class PublishFirmwareResponse(Message, kw_only=True):
     """The response of `PublishFirmware` (CSMS to Charging Station; block L Firmware
     Management).
 
@@ -86,7 +86,7 @@ class PublishFirmwareResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class PublishFirmwareStatusNotificationRequest(Message):
+class PublishFirmwareStatusNotificationRequest(Message, kw_only=True):
     """The request of `PublishFirmwareStatusNotification` (Charging Station to CSMS; block L
     Firmware Management).
 
@@ -105,7 +105,7 @@ class PublishFirmwareStatusNotificationRequest(Message):
     request_id: int | UnsetType = UNSET
 
 
-class PublishFirmwareStatusNotificationResponse(Message):
+class PublishFirmwareStatusNotificationResponse(Message, kw_only=True):
     """The response of `PublishFirmwareStatusNotification` (Charging Station to CSMS; block L
     Firmware Management).
 
@@ -116,7 +116,7 @@ class PublishFirmwareStatusNotificationResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class UnpublishFirmwareRequest(Message):
+class UnpublishFirmwareRequest(Message, kw_only=True):
     """The request of `UnpublishFirmware` (CSMS to Charging Station; block L Firmware
     Management).
 
@@ -129,7 +129,7 @@ class UnpublishFirmwareRequest(Message):
     checksum: Annotated[str, Meta(max_length=32)]
 
 
-class UnpublishFirmwareResponse(Message):
+class UnpublishFirmwareResponse(Message, kw_only=True):
     """The response of `UnpublishFirmware` (CSMS to Charging Station; block L Firmware
     Management).
 
@@ -142,7 +142,7 @@ class UnpublishFirmwareResponse(Message):
     status: UnpublishFirmwareStatusEnumType
 
 
-class UpdateFirmwareRequest(Message):
+class UpdateFirmwareRequest(Message, kw_only=True):
     """The request of `UpdateFirmware` (CSMS to Charging Station; block L Firmware Management).
 
     Fields (wire name, cardinality, type):
@@ -160,7 +160,7 @@ class UpdateFirmwareRequest(Message):
     firmware: FirmwareType
 
 
-class UpdateFirmwareResponse(Message):
+class UpdateFirmwareResponse(Message, kw_only=True):
     """The response of `UpdateFirmware` (CSMS to Charging Station; block L Firmware Management).
 
     Fields (wire name, cardinality, type):

@@ -21,7 +21,7 @@ from .enums import (
 )
 
 
-class GetLocalListVersionRequest(Message):
+class GetLocalListVersionRequest(Message, kw_only=True):
     """The request of `GetLocalListVersion` (CSMS to Charging Station; block D Local
     Authorization List Management).
 
@@ -32,7 +32,7 @@ class GetLocalListVersionRequest(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class GetLocalListVersionResponse(Message):
+class GetLocalListVersionResponse(Message, kw_only=True):
     """The response of `GetLocalListVersion` (CSMS to Charging Station; block D Local
     Authorization List Management).
 
@@ -45,7 +45,7 @@ class GetLocalListVersionResponse(Message):
     version_number: int
 
 
-class SendLocalListRequest(Message):
+class SendLocalListRequest(Message, kw_only=True):
     """The request of `SendLocalList` (CSMS to Charging Station; block D Local Authorization
     List Management).
 
@@ -64,7 +64,7 @@ class SendLocalListRequest(Message):
     update_type: UpdateEnumType
 
 
-class SendLocalListResponse(Message):
+class SendLocalListResponse(Message, kw_only=True):
     """The response of `SendLocalList` (CSMS to Charging Station; block D Local Authorization
     List Management).
 

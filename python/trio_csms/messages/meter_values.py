@@ -16,7 +16,7 @@ from .datatypes import (
 )
 
 
-class MeterValuesRequest(Message):
+class MeterValuesRequest(Message, kw_only=True):
     """The request of `MeterValues` (Charging Station to CSMS; block J Meter Values).
 
     Fields (wire name, cardinality, type):
@@ -30,7 +30,7 @@ class MeterValuesRequest(Message):
     meter_value: Annotated[list[MeterValueType], Meta(min_length=1)]
 
 
-class MeterValuesResponse(Message):
+class MeterValuesResponse(Message, kw_only=True):
     """The response of `MeterValues` (Charging Station to CSMS; block J Meter Values).
 
     Fields (wire name, cardinality, type):

@@ -36,7 +36,7 @@ from .enums import (
 )
 
 
-class BootNotificationRequest(Message):
+class BootNotificationRequest(Message, kw_only=True):
     """The request of `BootNotification` (Charging Station to CSMS; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -50,7 +50,7 @@ class BootNotificationRequest(Message):
     reason: BootReasonEnumType
 
 
-class BootNotificationResponse(Message):
+class BootNotificationResponse(Message, kw_only=True):
     """The response of `BootNotification` (Charging Station to CSMS; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -68,7 +68,7 @@ class BootNotificationResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetBaseReportRequest(Message):
+class GetBaseReportRequest(Message, kw_only=True):
     """The request of `GetBaseReport` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -82,7 +82,7 @@ class GetBaseReportRequest(Message):
     report_base: ReportBaseEnumType
 
 
-class GetBaseReportResponse(Message):
+class GetBaseReportResponse(Message, kw_only=True):
     """The response of `GetBaseReport` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -96,7 +96,7 @@ class GetBaseReportResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetReportRequest(Message):
+class GetReportRequest(Message, kw_only=True):
     """The request of `GetReport` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -116,7 +116,7 @@ class GetReportRequest(Message):
     ) = UNSET
 
 
-class GetReportResponse(Message):
+class GetReportResponse(Message, kw_only=True):
     """The response of `GetReport` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -130,7 +130,7 @@ class GetReportResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetVariablesRequest(Message):
+class GetVariablesRequest(Message, kw_only=True):
     """The request of `GetVariables` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -142,7 +142,7 @@ class GetVariablesRequest(Message):
     get_variable_data: Annotated[list[GetVariableDataType], Meta(min_length=1)]
 
 
-class GetVariablesResponse(Message):
+class GetVariablesResponse(Message, kw_only=True):
     """The response of `GetVariables` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -154,7 +154,7 @@ class GetVariablesResponse(Message):
     get_variable_result: Annotated[list[GetVariableResultType], Meta(min_length=1)]
 
 
-class NotifyReportRequest(Message):
+class NotifyReportRequest(Message, kw_only=True):
     """The request of `NotifyReport` (Charging Station to CSMS; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -174,7 +174,7 @@ class NotifyReportRequest(Message):
     seq_no: int
 
 
-class NotifyReportResponse(Message):
+class NotifyReportResponse(Message, kw_only=True):
     """The response of `NotifyReport` (Charging Station to CSMS; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -184,7 +184,7 @@ class NotifyReportResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class ResetRequest(Message):
+class ResetRequest(Message, kw_only=True):
     """The request of `Reset` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -198,7 +198,7 @@ class ResetRequest(Message):
     evse_id: int | UnsetType = UNSET
 
 
-class ResetResponse(Message):
+class ResetResponse(Message, kw_only=True):
     """The response of `Reset` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -212,7 +212,7 @@ class ResetResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class SetNetworkProfileRequest(Message):
+class SetNetworkProfileRequest(Message, kw_only=True):
     """The request of `SetNetworkProfile` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -226,7 +226,7 @@ class SetNetworkProfileRequest(Message):
     connection_data: NetworkConnectionProfileType
 
 
-class SetNetworkProfileResponse(Message):
+class SetNetworkProfileResponse(Message, kw_only=True):
     """The response of `SetNetworkProfile` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -240,7 +240,7 @@ class SetNetworkProfileResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class SetVariablesRequest(Message):
+class SetVariablesRequest(Message, kw_only=True):
     """The request of `SetVariables` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):
@@ -252,7 +252,7 @@ class SetVariablesRequest(Message):
     set_variable_data: Annotated[list[SetVariableDataType], Meta(min_length=1)]
 
 
-class SetVariablesResponse(Message):
+class SetVariablesResponse(Message, kw_only=True):
     """The response of `SetVariables` (CSMS to Charging Station; block B Provisioning).
 
     Fields (wire name, cardinality, type):

@@ -26,7 +26,7 @@ from .enums import (
 )
 
 
-class RequestStartTransactionRequest(Message):
+class RequestStartTransactionRequest(Message, kw_only=True):
     """The request of `RequestStartTransaction` (CSMS to Charging Station; block F Remote
     Control).
 
@@ -47,7 +47,7 @@ class RequestStartTransactionRequest(Message):
     charging_profile: ChargingProfileType | UnsetType = UNSET
 
 
-class RequestStartTransactionResponse(Message):
+class RequestStartTransactionResponse(Message, kw_only=True):
     """The response of `RequestStartTransaction` (CSMS to Charging Station; block F Remote
     Control).
 
@@ -64,7 +64,7 @@ class RequestStartTransactionResponse(Message):
     transaction_id: Annotated[str, Meta(max_length=36)] | UnsetType = UNSET
 
 
-class RequestStopTransactionRequest(Message):
+class RequestStopTransactionRequest(Message, kw_only=True):
     """The request of `RequestStopTransaction` (CSMS to Charging Station; block F Remote
     Control).
 
@@ -77,7 +77,7 @@ class RequestStopTransactionRequest(Message):
     transaction_id: Annotated[str, Meta(max_length=36)]
 
 
-class RequestStopTransactionResponse(Message):
+class RequestStopTransactionResponse(Message, kw_only=True):
     """The response of `RequestStopTransaction` (CSMS to Charging Station; block F Remote
     Control).
 
@@ -92,7 +92,7 @@ class RequestStopTransactionResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class TriggerMessageRequest(Message):
+class TriggerMessageRequest(Message, kw_only=True):
     """The request of `TriggerMessage` (CSMS to Charging Station; block F Remote Control).
 
     Fields (wire name, cardinality, type):
@@ -106,7 +106,7 @@ class TriggerMessageRequest(Message):
     requested_message: MessageTriggerEnumType
 
 
-class TriggerMessageResponse(Message):
+class TriggerMessageResponse(Message, kw_only=True):
     """The response of `TriggerMessage` (CSMS to Charging Station; block F Remote Control).
 
     Fields (wire name, cardinality, type):
@@ -120,7 +120,7 @@ class TriggerMessageResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class UnlockConnectorRequest(Message):
+class UnlockConnectorRequest(Message, kw_only=True):
     """The request of `UnlockConnector` (CSMS to Charging Station; block F Remote Control).
 
     Fields (wire name, cardinality, type):
@@ -134,7 +134,7 @@ class UnlockConnectorRequest(Message):
     connector_id: int
 
 
-class UnlockConnectorResponse(Message):
+class UnlockConnectorResponse(Message, kw_only=True):
     """The response of `UnlockConnector` (CSMS to Charging Station; block F Remote Control).
 
     Fields (wire name, cardinality, type):

@@ -24,7 +24,7 @@ from .enums import (
 )
 
 
-class CancelReservationRequest(Message):
+class CancelReservationRequest(Message, kw_only=True):
     """The request of `CancelReservation` (CSMS to Charging Station; block H Reservation).
 
     Fields (wire name, cardinality, type):
@@ -36,7 +36,7 @@ class CancelReservationRequest(Message):
     reservation_id: int
 
 
-class CancelReservationResponse(Message):
+class CancelReservationResponse(Message, kw_only=True):
     """The response of `CancelReservation` (CSMS to Charging Station; block H Reservation).
 
     Fields (wire name, cardinality, type):
@@ -50,7 +50,7 @@ class CancelReservationResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class ReservationStatusUpdateRequest(Message):
+class ReservationStatusUpdateRequest(Message, kw_only=True):
     """The request of `ReservationStatusUpdate` (Charging Station to CSMS; block H Reservation).
 
     Fields (wire name, cardinality, type):
@@ -64,7 +64,7 @@ class ReservationStatusUpdateRequest(Message):
     reservation_update_status: ReservationUpdateStatusEnumType
 
 
-class ReservationStatusUpdateResponse(Message):
+class ReservationStatusUpdateResponse(Message, kw_only=True):
     """The response of `ReservationStatusUpdate` (Charging Station to CSMS; block H
     Reservation).
 
@@ -75,7 +75,7 @@ class ReservationStatusUpdateResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class ReserveNowRequest(Message):
+class ReserveNowRequest(Message, kw_only=True):
     """The request of `ReserveNow` (CSMS to Charging Station; block H Reservation).
 
     Fields (wire name, cardinality, type):
@@ -97,7 +97,7 @@ class ReserveNowRequest(Message):
     group_id_token: IdTokenType | UnsetType = UNSET
 
 
-class ReserveNowResponse(Message):
+class ReserveNowResponse(Message, kw_only=True):
     """The response of `ReserveNow` (CSMS to Charging Station; block H Reservation).
 
     Fields (wire name, cardinality, type):

@@ -22,7 +22,7 @@ from .enums import (
 )
 
 
-class CertificateSignedRequest(Message):
+class CertificateSignedRequest(Message, kw_only=True):
     """The request of `CertificateSigned` (CSMS to Charging Station; block A Security).
 
     Fields (wire name, cardinality, type):
@@ -36,7 +36,7 @@ class CertificateSignedRequest(Message):
     certificate_type: CertificateSigningUseEnumType | UnsetType = UNSET
 
 
-class CertificateSignedResponse(Message):
+class CertificateSignedResponse(Message, kw_only=True):
     """The response of `CertificateSigned` (CSMS to Charging Station; block A Security).
 
     Fields (wire name, cardinality, type):
@@ -50,7 +50,7 @@ class CertificateSignedResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class SecurityEventNotificationRequest(Message):
+class SecurityEventNotificationRequest(Message, kw_only=True):
     """The request of `SecurityEventNotification` (Charging Station to CSMS; block A Security).
 
     Fields (wire name, cardinality, type):
@@ -66,7 +66,7 @@ class SecurityEventNotificationRequest(Message):
     tech_info: Annotated[str, Meta(max_length=255)] | UnsetType = UNSET
 
 
-class SecurityEventNotificationResponse(Message):
+class SecurityEventNotificationResponse(Message, kw_only=True):
     """The response of `SecurityEventNotification` (Charging Station to CSMS; block A Security).
 
     Fields (wire name, cardinality, type):
@@ -76,7 +76,7 @@ class SecurityEventNotificationResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class SignCertificateRequest(Message):
+class SignCertificateRequest(Message, kw_only=True):
     """The request of `SignCertificate` (Charging Station to CSMS; block A Security).
 
     Fields (wire name, cardinality, type):
@@ -90,7 +90,7 @@ class SignCertificateRequest(Message):
     certificate_type: CertificateSigningUseEnumType | UnsetType = UNSET
 
 
-class SignCertificateResponse(Message):
+class SignCertificateResponse(Message, kw_only=True):
     """The response of `SignCertificate` (Charging Station to CSMS; block A Security).
 
     Fields (wire name, cardinality, type):

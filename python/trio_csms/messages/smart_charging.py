@@ -35,7 +35,7 @@ from .enums import (
 )
 
 
-class ClearChargingProfileRequest(Message):
+class ClearChargingProfileRequest(Message, kw_only=True):
     """The request of `ClearChargingProfile` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -49,7 +49,7 @@ class ClearChargingProfileRequest(Message):
     charging_profile_criteria: ClearChargingProfileType | UnsetType = UNSET
 
 
-class ClearChargingProfileResponse(Message):
+class ClearChargingProfileResponse(Message, kw_only=True):
     """The response of `ClearChargingProfile` (CSMS to Charging Station; block K Smart
     Charging).
 
@@ -64,7 +64,7 @@ class ClearChargingProfileResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class ClearedChargingLimitRequest(Message):
+class ClearedChargingLimitRequest(Message, kw_only=True):
     """The request of `ClearedChargingLimit` (Charging Station to CSMS; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -78,7 +78,7 @@ class ClearedChargingLimitRequest(Message):
     evse_id: int | UnsetType = UNSET
 
 
-class ClearedChargingLimitResponse(Message):
+class ClearedChargingLimitResponse(Message, kw_only=True):
     """The response of `ClearedChargingLimit` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -89,7 +89,7 @@ class ClearedChargingLimitResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class GetChargingProfilesRequest(Message):
+class GetChargingProfilesRequest(Message, kw_only=True):
     """The request of `GetChargingProfiles` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -105,7 +105,7 @@ class GetChargingProfilesRequest(Message):
     charging_profile: ChargingProfileCriterionType
 
 
-class GetChargingProfilesResponse(Message):
+class GetChargingProfilesResponse(Message, kw_only=True):
     """The response of `GetChargingProfiles` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -119,7 +119,7 @@ class GetChargingProfilesResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class GetCompositeScheduleRequest(Message):
+class GetCompositeScheduleRequest(Message, kw_only=True):
     """The request of `GetCompositeSchedule` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -135,7 +135,7 @@ class GetCompositeScheduleRequest(Message):
     evse_id: int
 
 
-class GetCompositeScheduleResponse(Message):
+class GetCompositeScheduleResponse(Message, kw_only=True):
     """The response of `GetCompositeSchedule` (CSMS to Charging Station; block K Smart
     Charging).
 
@@ -152,7 +152,7 @@ class GetCompositeScheduleResponse(Message):
     schedule: CompositeScheduleType | UnsetType = UNSET
 
 
-class NotifyChargingLimitRequest(Message):
+class NotifyChargingLimitRequest(Message, kw_only=True):
     """The request of `NotifyChargingLimit` (Charging Station to CSMS; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -168,7 +168,7 @@ class NotifyChargingLimitRequest(Message):
     charging_limit: ChargingLimitType
 
 
-class NotifyChargingLimitResponse(Message):
+class NotifyChargingLimitResponse(Message, kw_only=True):
     """The response of `NotifyChargingLimit` (Charging Station to CSMS; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -178,7 +178,7 @@ class NotifyChargingLimitResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class NotifyEVChargingNeedsRequest(Message):
+class NotifyEVChargingNeedsRequest(Message, kw_only=True):
     """The request of `NotifyEVChargingNeeds` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -195,7 +195,7 @@ class NotifyEVChargingNeedsRequest(Message):
     evse_id: int
 
 
-class NotifyEVChargingNeedsResponse(Message):
+class NotifyEVChargingNeedsResponse(Message, kw_only=True):
     """The response of `NotifyEVChargingNeeds` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -210,7 +210,7 @@ class NotifyEVChargingNeedsResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class NotifyEVChargingScheduleRequest(Message):
+class NotifyEVChargingScheduleRequest(Message, kw_only=True):
     """The request of `NotifyEVChargingSchedule` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -227,7 +227,7 @@ class NotifyEVChargingScheduleRequest(Message):
     evse_id: int
 
 
-class NotifyEVChargingScheduleResponse(Message):
+class NotifyEVChargingScheduleResponse(Message, kw_only=True):
     """The response of `NotifyEVChargingSchedule` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -242,7 +242,7 @@ class NotifyEVChargingScheduleResponse(Message):
     status_info: StatusInfoType | UnsetType = UNSET
 
 
-class ReportChargingProfilesRequest(Message):
+class ReportChargingProfilesRequest(Message, kw_only=True):
     """The request of `ReportChargingProfiles` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -263,7 +263,7 @@ class ReportChargingProfilesRequest(Message):
     evse_id: int
 
 
-class ReportChargingProfilesResponse(Message):
+class ReportChargingProfilesResponse(Message, kw_only=True):
     """The response of `ReportChargingProfiles` (Charging Station to CSMS; block K Smart
     Charging).
 
@@ -274,7 +274,7 @@ class ReportChargingProfilesResponse(Message):
     custom_data: CustomDataType | UnsetType = UNSET
 
 
-class SetChargingProfileRequest(Message):
+class SetChargingProfileRequest(Message, kw_only=True):
     """The request of `SetChargingProfile` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):
@@ -288,7 +288,7 @@ class SetChargingProfileRequest(Message):
     charging_profile: ChargingProfileType
 
 
-class SetChargingProfileResponse(Message):
+class SetChargingProfileResponse(Message, kw_only=True):
     """The response of `SetChargingProfile` (CSMS to Charging Station; block K Smart Charging).
 
     Fields (wire name, cardinality, type):

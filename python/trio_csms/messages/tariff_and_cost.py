@@ -15,7 +15,7 @@ from .datatypes import (
 )
 
 
-class CostUpdatedRequest(Message):
+class CostUpdatedRequest(Message, kw_only=True):
     """The request of `CostUpdated` (CSMS to Charging Station; block I Tariff and Cost).
 
     Fields (wire name, cardinality, type):
@@ -29,7 +29,7 @@ class CostUpdatedRequest(Message):
     transaction_id: Annotated[str, Meta(max_length=36)]
 
 
-class CostUpdatedResponse(Message):
+class CostUpdatedResponse(Message, kw_only=True):
     """The response of `CostUpdated` (CSMS to Charging Station; block I Tariff and Cost).
 
     Fields (wire name, cardinality, type):

@@ -26,7 +26,7 @@ from .enums import (
 )
 
 
-class GetTransactionStatusRequest(Message):
+class GetTransactionStatusRequest(Message, kw_only=True):
     """The request of `GetTransactionStatus` (CSMS to Charging Station; block E Transactions).
 
     Fields (wire name, cardinality, type):
@@ -38,7 +38,7 @@ class GetTransactionStatusRequest(Message):
     transaction_id: Annotated[str, Meta(max_length=36)] | UnsetType = UNSET
 
 
-class GetTransactionStatusResponse(Message):
+class GetTransactionStatusResponse(Message, kw_only=True):
     """The response of `GetTransactionStatus` (CSMS to Charging Station; block E Transactions).
 
     Fields (wire name, cardinality, type):
@@ -52,7 +52,7 @@ class GetTransactionStatusResponse(Message):
     messages_in_queue: bool
 
 
-class TransactionEventRequest(Message):
+class TransactionEventRequest(Message, kw_only=True):
     """The request of `TransactionEvent` (Charging Station to CSMS; block E Transactions).
 
     Fields (wire name, cardinality, type):
@@ -86,7 +86,7 @@ class TransactionEventRequest(Message):
     id_token: IdTokenType | UnsetType = UNSET
 
 
-class TransactionEventResponse(Message):
+class TransactionEventResponse(Message, kw_only=True):
     """The response of `TransactionEvent` (Charging Station to CSMS; block E Transactions).
 
     Fields (wire name, cardinality, type):
