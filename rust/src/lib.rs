@@ -1,0 +1,140 @@
+//! trio-csms native core: the OCPP-J frame codec.
+//!
+//! `json`, `frame` and `actions` are plain Rust (tested with `cargo test --no-default-features`).
+//! This file only declares them and, behind the `python` feature, the `_native` extension
+//! module, which converts their results to Python objects and nothing else.
+
+pub mod actions;
+pub mod frame;
+pub mod json;
+
+/// `trio_csms._native`: the Rust implementation of `trio_csms.rpc.frames`.
+///
+/// The pure-Python twin is `trio_csms.rpc._frames_py`; both give identical results.
+#[cfg(feature = "python")]
+#[pyo3::pymodule]
+mod _native {
+    use pyo3::prelude::*;
+    use pyo3::types::{PyBytes, PyString, PyTuple};
+
+    use crate::actions::ACTIONS;
+    use crate::frame::{self, Frame, FrameError};
+
+    /// Python's result tuple for a well-formed frame.
+    fn frame_tuple<'py>(py: Python<'py>, parsed: Frame<'_>) -> PyResult<Bound<'py, PyTuple>> {
+        let none = || py.None().into_bound(py);
+        let (kind, id, x, range, text) = match parsed {
+            Frame::Call {
+                message_id,
+                action,
+                payload,
+            } => (
+                2u8,
+                message_id,
+                action.into_pyobject(py)?.into_any(),
+                payload,
+                none(),
+            ),
+            Frame::CallResult {
+                message_id,
+                payload,
+            } => (3, message_id, none(), payload, none()),
+            Frame::CallError {
+                message_id,
+                error_code,
+                error_description,
+                error_details,
+            } => (
+                4,
+                message_id,
+                PyString::new(py, &error_code).into_any(),
+                error_details,
+                PyString::new(py, &error_description).into_any(),
+            ),
+        };
+        PyTuple::new(
+            py,
+            [
+                kind.into_pyobject(py)?.into_any(),
+                PyString::new(py, &id).into_any(),
+                x,
+                range.start.into_pyobject(py)?.into_any(),
+                range.end.into_pyobject(py)?.into_any(),
+                text,
+            ],
+        )
+    }
+
+    /// Python's result tuple for a malformed frame; the id is `"-1"` when it was unreadable.
+    #[cold]
+    fn error_tuple<'py>(py: Python<'py>, error: &FrameError<'_>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            [
+                0u8.into_pyobject(py)?.into_any(),
+                PyString::new(py, error.message_id.as_deref().unwrap_or("-1")).into_any(),
+                PyString::new(py, error.code().as_str()).into_any(),
+                error.message_type.into_pyobject(py)?.into_any(),
+                (-1i8).into_pyobject(py)?.into_any(),
+                PyString::new(py, &error.description()).into_any(),
+            ],
+        )
+    }
+
+    /// Parse one OCPP-J frame into the 6-tuple described in `trio_csms.rpc.frames`.
+    ///
+    /// Never raises for `bytes` input; any other type raises TypeError.
+    #[pyfunction]
+    fn parse_frame<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+        match frame::parse_frame(data) {
+            Ok(parsed) => frame_tuple(py, parsed),
+            Err(error) => error_tuple(py, &error),
+        }
+    }
+
+    /// `[2,"<message_id>","<action>",<payload>]`; raises UnicodeEncodeError on lone surrogates.
+    #[pyfunction]
+    fn build_call<'py>(
+        py: Python<'py>,
+        message_id: &str,
+        action: &str,
+        payload: &[u8],
+    ) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &frame::build_call(message_id, action, payload))
+    }
+
+    /// `[3,"<message_id>",<payload>]`; raises UnicodeEncodeError on lone surrogates.
+    #[pyfunction]
+    fn build_result<'py>(py: Python<'py>, message_id: &str, payload: &[u8]) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &frame::build_result(message_id, payload))
+    }
+
+    /// `[4,"<message_id>","<code>","<description>",<details>]`; raises UnicodeEncodeError on
+    /// lone surrogates.
+    #[pyfunction]
+    fn build_error<'py>(
+        py: Python<'py>,
+        message_id: &str,
+        code: &str,
+        description: &str,
+        details: &[u8],
+    ) -> Bound<'py, PyBytes> {
+        PyBytes::new(
+            py,
+            &frame::build_error(message_id, code, description, details),
+        )
+    }
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("ACTIONS", PyTuple::new(m.py(), ACTIONS)?)?;
+        // Lets a benchmark refuse to time a debug build.
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        m.add("build_profile", profile)?;
+        Ok(())
+    }
+}
