@@ -81,5 +81,10 @@ class FrameRejected:
 
 
 RpcEvent = (
-    CallReceived | CallResultReceived | CallErrorReceived | CallResponseInvalid | FrameRejected
+    CallReceived
+    | CallResultReceived
+    | CallErrorReceived
+    | CallResponseInvalid
+    | AnswerIgnored
+    | FrameRejected
 )

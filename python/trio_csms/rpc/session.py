@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from ..messages import ACTION_BY_REQUEST, ACTIONS, ActionSpec, Message
 from . import frames, payloads
@@ -129,14 +130,15 @@ class RpcSession:
         Returns:
             Exactly one event. Never raises for anything the peer sends.
         """
+        # The tuple's third and last items change meaning with its kind (see `rpc.frames`).
         kind, message_id, x, start, end, text = frames.parse_frame(data)
         if kind == 2:
-            return self._receive_call(data, message_id, x, start, end)
+            return self._receive_call(data, message_id, cast(int, x), start, end)
         if kind == 3:
             return self._receive_result(data, message_id, start, end)
         if kind == 4:
-            return self._receive_error(data, message_id, x, text, start, end)
-        return self._receive_malformed(message_id, ErrorCode(x), start, text)
+            return self._receive_error(data, message_id, cast(str, x), cast(str, text), start, end)
+        return self._receive_malformed(message_id, ErrorCode(cast(str, x)), start, cast(str, text))
 
     def _receive_call(
         self, data: bytes, message_id: str, index: int, start: int, end: int
