@@ -29,8 +29,8 @@ import orjson
 
 from trio_csms import _native
 from trio_csms.messages import (
-    AuthorizeResponse,
     AuthorizationStatusEnumType,
+    AuthorizeResponse,
     BootNotificationResponse,
     IdTokenInfoType,
     MeterValuesResponse,
@@ -191,13 +191,19 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for name, (data, response) in realistic_frames().items():
-        env_rust = best_rate(lambda d=data: _native.parse_frame(d), repeats=repeats, seconds=seconds)
-        env_py = best_rate(lambda d=data: _frames_py.parse_frame(d), repeats=repeats, seconds=seconds)
+        env_rust = best_rate(
+            lambda d=data: _native.parse_frame(d), repeats=repeats, seconds=seconds
+        )
+        env_py = best_rate(
+            lambda d=data: _frames_py.parse_frame(d), repeats=repeats, seconds=seconds
+        )
         rates = {}
         for label, module in (("rust", _native), ("py", _frames_py)):
             use_codec(module)
             session = RpcSession(Role.CSMS)
-            rates["in " + label] = best_rate(inbound(module, data), repeats=repeats, seconds=seconds)
+            rates["in " + label] = best_rate(
+                inbound(module, data), repeats=repeats, seconds=seconds
+            )
             rates["rt " + label] = best_rate(
                 round_trip(session, data, response), repeats=repeats, seconds=seconds
             )
@@ -213,15 +219,18 @@ def main() -> int:
     kind, _, index, start, end, _ = _native.parse_frame(data)
     assert kind == 2
     payload = memoryview(data)[start:end]
-    rate = best_rate(lambda: payloads.decode_request(index, payload), repeats=repeats, seconds=seconds)
+    rate = best_rate(
+        lambda: payloads.decode_request(index, payload), repeats=repeats, seconds=seconds
+    )
     print(
         f"\ntyped decode + validation of the {end - start} B TransactionEvent payload: "
         f"{1e6 / rate:.2f} us (target < 10 us)"
     )
     print(
         "\ncolumns: env = parse_frame only; in = parse_frame + typed decode and validation;"
-        "\nrt = RpcSession.receive + send_result (validated CALLRESULT); ocpp lib = unpack + jsonschema"
-        "\nvalidation + pack of the answer; x = rust/py, or rt rust / ocpp lib"
+        "\nrt = RpcSession.receive + send_result (validated CALLRESULT);"
+        "\nocpp lib = unpack + jsonschema validation + pack of the answer;"
+        "\nx = rust/py, or rt rust / ocpp lib"
     )
     return 0
 
