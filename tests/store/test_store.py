@@ -1,0 +1,778 @@
+"""The storage contract (`store.base.Store`), checked against every implementation, then the
+SQLite specifics: group commit, backpressure, cancellation, durability, migrations.
+
+Rules: no sleeps (only `wait_all_tasks_blocked`); every test runs under
+`trio.fail_after(LIMIT)`; group commit is proven with `statistics()`, never with timing. To
+make batching deterministic, `writer_blocked` holds SQLite's write lock from a second
+connection: the store's writer then waits in BEGIN IMMEDIATE while writes queue up, and takes
+them all in one batch once the lock is released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from trio_csms.store import (
+    ConnectorRecord,
+    IdTokenRecord,
+    MeterValueRecord,
+    NotificationRecord,
+    RequestRecord,
+    SqliteStore,
+    StationRecord,
+    Store,
+    TransactionEventRecord,
+    TransactionRecord,
+    VariableRecord,
+    open_store,
+)
+
+#: Seconds any one test may take; far above what each needs.
+LIMIT = 10
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return NOW + timedelta(seconds=seconds)
+
+
+def station(station_id: str = "CS-1", **changes: Any) -> StationRecord:
+    changes.setdefault("created_at", NOW)
+    return StationRecord(station_id=station_id, **changes)
+
+
+def transaction(station_id: str, transaction_id: str, **changes: Any) -> TransactionRecord:
+    return TransactionRecord(station_id=station_id, transaction_id=transaction_id, **changes)
+
+
+def event(
+    station_id: str, transaction_id: str, seq_no: int, **changes: Any
+) -> TransactionEventRecord:
+    fields: dict[str, Any] = {
+        "event_type": "Updated",
+        "trigger_reason": "MeterValuePeriodic",
+        "timestamp": at(seq_no),
+        "offline": False,
+        "payload": {"seqNo": seq_no, "transactionInfo": {"transactionId": transaction_id}},
+        "received_at": at(seq_no + 0.5),
+    }
+    fields.update(changes)
+    return TransactionEventRecord(
+        station_id=station_id, transaction_id=transaction_id, seq_no=seq_no, **fields
+    )
+
+
+def meter_value(
+    station_id: str, transaction_id: str | None, seconds: float, wh: float
+) -> MeterValueRecord:
+    return MeterValueRecord(
+        station_id=station_id,
+        evse_id=1,
+        transaction_id=transaction_id,
+        timestamp=at(seconds),
+        sampled_value=[{"value": wh, "measurand": "Energy.Active.Import.Register"}],
+    )
+
+
+def notification(
+    number: int,
+    station_id: str = "CS-1",
+    action: str = "NotifyEvent",
+    request_id: int | None = None,
+) -> NotificationRecord:
+    return NotificationRecord(
+        station_id=station_id,
+        action=action,
+        payload={"number": number},
+        received_at=at(number),
+        request_id=request_id,
+        seq_no=number,
+    )
+
+
+def request(request_id: int, station_id: str = "CS-1", **changes: Any) -> RequestRecord:
+    return RequestRecord(
+        station_id=station_id,
+        request_id=request_id,
+        kind="GetBaseReport",
+        created_at=NOW,
+        **changes,
+    )
+
+
+def variable(name: str, value: str, station_id: str = "CS-1") -> VariableRecord:
+    return VariableRecord(
+        station_id=station_id,
+        component={"name": "EVSE", "evse": {"id": 1, "connectorId": 1}},
+        variable={"name": name},
+        variable_attribute=[{"type": "Actual", "value": value}],
+    )
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+MakeStore = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
+    """A factory of unopened stores: one parameter per implementation of the contract."""
+    if request.param == "sqlite-file":
+        return lambda: SqliteStore(str(tmp_path / "store.db"))
+    return lambda: open_store("sqlite://:memory:")
+
+
+@pytest.fixture
+async def store(make_store: MakeStore) -> AsyncIterator[Store]:
+    store = make_store()
+    with trio.fail_after(LIMIT):
+        await store.open()
+    yield store
+    with trio.fail_after(LIMIT):
+        await store.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "store.db")
+
+
+@contextlib.asynccontextmanager
+async def opened(path: str, **options: Any) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(path, **options)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.contextmanager
+def writer_blocked(path: str) -> Iterator[None]:
+    """Hold the database's write lock from another connection until the block ends."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+async def run_blocked(path: str, writes: Sequence[Callable[[], Awaitable[object]]]) -> None:
+    """Start `writes` while the writer is blocked, so that all of them are queued, then let
+    the writer go and wait for them."""
+    async with trio.open_nursery() as nursery:
+        with writer_blocked(path):
+            for write in writes:
+                nursery.start_soon(write)
+            await trio.testing.wait_all_tasks_blocked()
+
+
+# --- the contract: every implementation ------------------------------------------------------
+
+
+async def test_station_round_trip(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        full = station(
+            "CS-2",
+            security_profile=2,
+            password_hash="hash",
+            previous_password_hash="old",
+            registration_policy="Pending",
+            registration_status="Accepted",
+            charging_station={"model": "M", "vendorName": "V", "modem": {"iccid": "1"}},
+            last_boot_at=at(1),
+            last_boot_reason="PowerUp",
+            last_seen=at(2),
+            firmware_status="Installed",
+            onboarded=True,
+        )
+        assert await store.put_station(full) is True
+        assert await store.put_station(station("CS-1")) is True
+        assert await store.get_station("CS-2") == full
+        assert await store.list_stations() == [station("CS-1"), full]
+        assert await store.get_station("CS-3") is None
+        # put replaces the whole record
+        assert await store.put_station(station("CS-2")) is False
+        assert await store.get_station("CS-2") == station("CS-2")
+
+
+async def test_datetimes_come_back_as_the_same_instant_in_utc(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        paris = timezone(timedelta(hours=2))
+        boot = datetime(2024, 5, 1, 14, 30, 0, 123456, tzinfo=paris)
+        await store.put_station(station(last_boot_at=boot))
+        got = await store.get_station("CS-1")
+        assert got is not None and got.last_boot_at == boot
+        assert got.last_boot_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetime_is_refused_and_nothing_stored(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        with pytest.raises(ValueError, match="naive"):
+            await store.put_station(station(created_at=datetime(2024, 1, 1)))
+        with pytest.raises(ValueError, match="naive"):
+            await store.touch_station("CS-1", datetime(2024, 1, 1))
+        assert await store.list_stations() == []
+
+
+async def test_connector_status_is_kept_per_connector(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+
+        def status(evse_id: int, connector_id: int, value: str, seconds: float) -> ConnectorRecord:
+            return ConnectorRecord(
+                station_id="CS-1",
+                evse_id=evse_id,
+                connector_id=connector_id,
+                status=value,
+                updated_at=at(seconds),
+            )
+
+        await store.set_connector_status(status(2, 1, "Available", 0))
+        await store.set_connector_status(status(1, 1, "Available", 0))
+        await store.set_connector_status(status(1, 1, "Occupied", 5))
+        assert await store.list_connectors("CS-1") == [
+            status(1, 1, "Occupied", 5),
+            status(2, 1, "Available", 0),
+        ]
+        assert await store.list_connectors("CS-2") == []
+
+
+async def test_id_token_round_trip(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        token = IdTokenRecord(
+            id_token="04A2B3",
+            type="ISO14443",
+            status="Accepted",
+            group_id_token={"idToken": "FLEET", "type": "Central"},
+            cache_expiry_date_time=at(3600),
+            evse_id=[1, 2],
+            language1="de",
+            personal_message={"format": "UTF8", "content": "Hallo"},
+        )
+        assert await store.put_id_token(token) is True
+        assert await store.put_id_token(IdTokenRecord(id_token="04A2B3", type="Central")) is True
+        assert await store.get_id_token("04A2B3", "ISO14443") == token
+        assert await store.get_id_token("04A2B3", "eMAID") is None
+        blocked = IdTokenRecord(id_token="04A2B3", type="ISO14443", status="Blocked")
+        assert await store.put_id_token(blocked) is False
+        assert await store.list_id_tokens() == [
+            IdTokenRecord(id_token="04A2B3", type="Central"),
+            blocked,
+        ]
+        assert await store.delete_id_token("04A2B3", "ISO14443") is True
+        assert await store.delete_id_token("04A2B3", "ISO14443") is False
+        assert await store.get_id_token("04A2B3", "ISO14443") is None
+
+
+async def test_transaction_event_is_stored_with_its_transaction_and_meter_values(
+    store: Store,
+) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        tx = transaction(
+            "CS-1",
+            "T-1",
+            evse_id=1,
+            connector_id=1,
+            id_token={"idToken": "04A2B3", "type": "ISO14443"},
+            charging_state="Charging",
+            started_at=at(0),
+            remote_start_id=7,
+            first_seq_no=0,
+            last_seq_no=2,
+            seq_no_gaps=[1],
+            energy_imported_wh=12.5,
+            updated_at=at(2),
+        )
+        values = [meter_value("CS-1", "T-1", 1, 10.0), meter_value("CS-1", "T-1", 0, 5.0)]
+        first = event("CS-1", "T-1", 0, event_type="Started", offline=True)
+        assert await store.record_transaction_event(first, tx, values) is True
+        assert await store.record_transaction_event(event("CS-1", "T-1", 2), tx, []) is True
+        assert await store.get_transaction("CS-1", "T-1") == tx
+        assert await store.get_transaction("CS-1", "T-2") is None
+        assert await store.list_transaction_events("CS-1", "T-1") == [
+            first,
+            event("CS-1", "T-1", 2),
+        ]
+        assert await store.list_meter_values("CS-1", "T-1") == values[::-1]  # by timestamp
+
+
+async def test_retransmitted_transaction_event_stores_nothing(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        tx = transaction("CS-1", "T-1", charging_state="Charging", first_seq_no=0, last_seq_no=0)
+        original = event("CS-1", "T-1", 0)
+        values = [meter_value("CS-1", "T-1", 0, 5.0)]
+        assert await store.record_transaction_event(original, tx, values) is True
+        again = event("CS-1", "T-1", 0, trigger_reason="Other", payload={"resent": True})
+        changed = transaction("CS-1", "T-1", charging_state="Idle", active=False)
+        more = [meter_value("CS-1", "T-1", 9, 99.0)]
+        assert await store.record_transaction_event(again, changed, more) is False
+        assert await store.get_transaction("CS-1", "T-1") == tx
+        assert await store.list_transaction_events("CS-1", "T-1") == [original]
+        assert await store.list_meter_values("CS-1", "T-1") == values
+
+
+async def test_transaction_event_parts_must_share_the_key(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        with pytest.raises(ValueError, match="belong"):
+            await store.record_transaction_event(
+                event("CS-1", "T-1", 0), transaction("CS-1", "T-2"), []
+            )
+        with pytest.raises(ValueError, match="belong"):
+            await store.record_transaction_event(
+                event("CS-1", "T-1", 0),
+                transaction("CS-1", "T-1"),
+                [meter_value("CS-1", None, 0, 1.0)],
+            )
+        assert await store.list_transaction_events("CS-1", "T-1") == []
+
+
+async def test_list_transactions_filters_and_pages(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        keys = [
+            ("S1", "T/1", True),  # transaction ids may hold "/"; station ids cannot
+            ("S1", "T2", False),
+            ("S1", "T3", True),
+            ("S2", "T1", True),
+            ("S2", "T2", False),
+        ]
+        for station_id in ("S2", "S1"):
+            await store.put_station(station(station_id))
+        for seq_no, (station_id, transaction_id, active) in enumerate(reversed(keys)):
+            record = transaction(station_id, transaction_id, active=active)
+            await store.record_transaction_event(
+                event(station_id, transaction_id, seq_no), record, []
+            )
+
+        def ids(records: list[TransactionRecord]) -> list[tuple[str, str]]:
+            return [(r.station_id, r.transaction_id) for r in records]
+
+        everything = [(s, t) for s, t, _ in keys]
+        assert ids(await store.list_transactions()) == everything
+        assert ids(await store.list_transactions(station_id="S1")) == everything[:3]
+        assert ids(await store.list_transactions(active=True)) == [
+            (s, t) for s, t, active in keys if active
+        ]
+        assert ids(await store.list_transactions(station_id="S2", active=False)) == [("S2", "T2")]
+        assert await store.list_transactions(station_id="S3") == []
+
+        async def pages(**filters: Any) -> list[list[tuple[str, str]]]:
+            found: list[list[tuple[str, str]]] = []
+            after: str | None = None
+            while page := await store.list_transactions(limit=2, after=after, **filters):
+                found.append(ids(page))
+                after = f"{page[-1].station_id}/{page[-1].transaction_id}"
+            return found
+
+        assert await pages() == [everything[:2], everything[2:4], everything[4:]]
+        assert await pages(active=True) == [[("S1", "T/1"), ("S1", "T3")], [("S2", "T1")]]
+        assert await pages(station_id="S2") == [everything[3:]]
+        with pytest.raises(ValueError, match="after"):
+            await store.list_transactions(after="S1")
+        with pytest.raises(ValueError, match="limit"):
+            await store.list_transactions(limit=-1)
+
+
+async def test_meter_values_outside_transactions_are_listed_apart(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        outside = [meter_value("CS-1", None, 2, 3.0), meter_value("CS-1", None, 1, 2.0)]
+        await store.add_meter_values(outside)
+        await store.add_meter_values([])
+        inside = [meter_value("CS-1", "T-1", 0, 1.0)]
+        await store.add_meter_values(inside)
+        assert await store.list_meter_values("CS-1", None) == outside[::-1]
+        assert await store.list_meter_values("CS-1", "T-1") == inside
+        assert await store.list_meter_values("CS-2", None) == []
+
+
+async def test_variables_are_replaced_by_component_and_variable(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        await store.put_variables([variable("Power", "11000"), variable("Enabled", "true")])
+        await store.put_variables([])
+        # The same component with its keys in another order is the same key.
+        changed = VariableRecord(
+            station_id="CS-1",
+            component={"evse": {"connectorId": 1, "id": 1}, "name": "EVSE"},
+            variable={"name": "Power"},
+            variable_attribute=[{"type": "Actual", "value": "7400"}],
+            variable_characteristics={"dataType": "decimal", "supportsMonitoring": True},
+        )
+        await store.put_variables([changed])
+        assert await store.list_variables("CS-1") == [variable("Enabled", "true"), changed]
+        assert await store.list_variables("CS-2") == []
+
+
+async def test_request_round_trip(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        sent = request(42, request={"requestId": 42, "reportBase": "FullInventory"})
+        await store.put_request(sent)
+        assert await store.get_request("CS-1", 42) == sent
+        assert await store.get_request("CS-1", 43) is None
+        done = request(42, status="Accepted", complete=True)
+        await store.put_request(done)
+        assert await store.get_request("CS-1", 42) == done
+
+
+async def test_notifications_filter_by_action_and_request_id(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        await store.put_station(station("CS-2"))
+        parts = [notification(n, action="NotifyReport", request_id=7) for n in (0, 1)]
+        other = notification(0, action="NotifyReport", request_id=8)
+        security = notification(5, action="SecurityEventNotification")
+        for record in (parts[0], security, other, parts[1]):
+            await store.add_notification(record)
+        assert await store.list_notifications("CS-1", "NotifyReport") == [parts[0], other, parts[1]]
+        assert await store.list_notifications("CS-1", "NotifyReport", request_id=7) == parts
+        assert await store.list_notifications("CS-1", "SecurityEventNotification") == [security]
+        assert await store.list_notifications("CS-2", "NotifyReport") == []
+
+
+async def test_delete_station_removes_everything_stored_for_it(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+
+        async def fill(station_id: str) -> None:
+            await store.put_station(station(station_id))
+            await store.set_connector_status(
+                ConnectorRecord(
+                    station_id=station_id,
+                    evse_id=1,
+                    connector_id=1,
+                    status="Available",
+                    updated_at=NOW,
+                )
+            )
+            await store.record_transaction_event(
+                event(station_id, "T-1", 0),
+                transaction(station_id, "T-1"),
+                [meter_value(station_id, "T-1", 0, 1.0)],
+            )
+            await store.add_meter_values([meter_value(station_id, None, 0, 1.0)])
+            await store.put_variables([variable("Power", "1", station_id)])
+            await store.put_request(request(1, station_id))
+            await store.add_notification(notification(1, station_id))
+
+        async def everything(station_id: str) -> list[object]:
+            return [
+                await store.get_station(station_id),
+                await store.list_connectors(station_id),
+                await store.get_transaction(station_id, "T-1"),
+                await store.list_transactions(station_id=station_id),
+                await store.list_transaction_events(station_id, "T-1"),
+                await store.list_meter_values(station_id, "T-1"),
+                await store.list_meter_values(station_id, None),
+                await store.list_variables(station_id),
+                await store.get_request(station_id, 1),
+                await store.list_notifications(station_id, "NotifyEvent"),
+            ]
+
+        await fill("CS-1")
+        await fill("CS-2")
+        await store.put_id_token(IdTokenRecord(id_token="A", type="Central"))
+        kept = await everything("CS-2")
+        assert await store.delete_station("CS-1") is True
+        assert await everything("CS-1") == [None, [], None, [], [], [], [], [], None, []]
+        assert await everything("CS-2") == kept
+        assert await store.list_id_tokens() == [IdTokenRecord(id_token="A", type="Central")]
+        assert await store.delete_station("CS-1") is False
+
+
+async def test_read_after_an_awaited_write_sees_it(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        for number in range(50):
+            await store.put_station(station(last_boot_reason=f"boot {number}"))
+            got = await store.get_station("CS-1")
+            assert got is not None and got.last_boot_reason == f"boot {number}"
+            await store.add_notification(notification(number))
+            assert len(await store.list_notifications("CS-1", "NotifyEvent")) == number + 1
+
+
+async def test_touch_moves_last_seen_forward_only(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        await store.touch_station("CS-1", at(10))
+        await store.touch_station("CS-1", at(5))  # late and older: ignored
+        await store.touch_station("CS-unknown", at(10))  # not a station: ignored
+        await store.put_request(request(1))  # committed no earlier than the touches before it
+        got = await store.get_station("CS-1")
+        assert got is not None and got.last_seen == at(10)
+        await store.touch_station("CS-1", at(3))
+        await store.put_request(request(2))
+        got = await store.get_station("CS-1")
+        assert got is not None and got.last_seen == at(10)
+        assert await store.get_station("CS-unknown") is None
+
+
+async def test_concurrent_writers_share_commits(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        before = store.statistics()
+        async with trio.open_nursery() as nursery:
+            for number in range(200):
+                nursery.start_soon(store.add_notification, notification(number))
+        after = store.statistics()
+        assert len(await store.list_notifications("CS-1", "NotifyEvent")) == 200
+        assert after.writes - before.writes == 200
+        # Without a lock holding the writer back the split is up to the scheduler; any real
+        # group commit stays far below one commit per write (exactly: see the SQLite tests).
+        assert after.commits - before.commits <= 200 // 4
+
+
+async def test_write_cancelled_before_it_is_queued_writes_nothing(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await store.put_station(station("CS-cancelled"))
+        assert scope.cancelled_caught
+        await store.put_station(station())  # everything queued before this is committed
+        assert await store.list_stations() == [station()]
+
+
+async def test_statistics_count_commits_and_writes(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        before = store.statistics()
+        await store.put_station(station())
+        after = store.statistics()
+        assert (after.commits - before.commits, after.writes - before.writes) == (1, 1)
+        assert after.last_batch_size == 1
+        assert after.last_commit_seconds >= 0
+
+
+async def test_unopened_and_closed_stores_refuse_use(make_store: MakeStore) -> None:
+    with trio.fail_after(LIMIT):
+        store = make_store()
+        with pytest.raises(RuntimeError, match="not open"):
+            await store.get_station("CS-1")
+        with pytest.raises(RuntimeError, match="not open"):
+            await store.put_station(station())
+        await store.open()
+        with pytest.raises(RuntimeError, match="only once"):
+            await store.open()
+        await store.put_station(station())
+        await store.close()
+        await store.close()  # a second close is a no-op
+        with pytest.raises(RuntimeError, match="closed"):
+            await store.get_station("CS-1")
+        with pytest.raises(RuntimeError, match="closed"):
+            await store.put_station(station())
+        with pytest.raises(RuntimeError, match="closed"):
+            await store.touch_station("CS-1", NOW)
+        with pytest.raises(RuntimeError, match="only once"):
+            await store.open()
+        assert store.statistics().writes == 1
+
+
+# --- SQLite specifics --------------------------------------------------------------------------
+
+
+async def test_group_commit_takes_everything_queued_in_one_transaction(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        async with opened(db_path) as store:
+            await store.put_station(station())
+            before = store.statistics()
+            writes = [partial(store.add_notification, notification(n)) for n in range(200)]
+            await run_blocked(db_path, writes)
+            after = store.statistics()
+            assert after.writes - before.writes == 200
+            assert after.commits - before.commits == 1
+            assert after.last_batch_size == 200
+            assert len(await store.list_notifications("CS-1", "NotifyEvent")) == 200
+
+
+async def test_batches_are_capped_at_max_batch(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        async with opened(db_path, max_batch=8) as store:
+            await store.put_station(station())
+            before = store.statistics()
+            writes = [partial(store.add_notification, notification(n)) for n in range(40)]
+            await run_blocked(db_path, writes)
+            after = store.statistics()
+            assert (after.writes - before.writes, after.commits - before.commits) == (40, 5)
+            assert after.last_batch_size == 8
+
+
+async def test_a_failing_write_does_not_fail_its_batch(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        async with opened(db_path) as store:
+            await store.put_station(station())
+            before = store.statistics()
+
+            async def orphan() -> None:  # its station does not exist: a foreign key violation
+                with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+                    await store.add_notification(notification(99, station_id="CS-nobody"))
+
+            writes = [partial(store.add_notification, notification(n)) for n in range(10)]
+            await run_blocked(db_path, [*writes[:5], orphan, *writes[5:]])
+            after = store.statistics()
+            assert (after.commits - before.commits, after.last_batch_size) == (1, 11)
+            assert after.writes - before.writes == 10
+            numbers = [r.seq_no for r in await store.list_notifications("CS-1", "NotifyEvent")]
+            assert sorted(n for n in numbers if n is not None) == list(range(10))
+
+
+async def test_a_cancelled_writer_is_not_woken_but_its_write_commits(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        # One queue slot: a slot kept by the abandoned write would hang the next write.
+        async with opened(db_path, max_queue=1) as store:
+            finished = False
+
+            async def put() -> None:
+                nonlocal finished
+                await store.put_station(station("CS-abandoned"))
+                finished = True
+
+            async with trio.open_nursery() as nursery:
+                with writer_blocked(db_path):
+                    nursery.start_soon(put)
+                    await trio.testing.wait_all_tasks_blocked()
+                    nursery.cancel_scope.cancel()
+            assert not finished
+            await store.put_station(station())  # queued after it, so committed after it
+            assert await store.get_station("CS-abandoned") == station("CS-abandoned")
+
+
+async def test_a_full_queue_makes_writers_wait(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        async with opened(db_path, max_queue=4) as store:
+            await store.put_station(station())
+            before = store.statistics()
+            writes = [partial(store.add_notification, notification(n)) for n in range(20)]
+            await run_blocked(db_path, writes)
+            after = store.statistics()
+            # No more than 4 writes are ever queued, so no batch holds more than 4.
+            assert after.writes - before.writes == 20
+            assert after.commits - before.commits >= 5
+            assert after.last_batch_size <= 4
+            assert len(await store.list_notifications("CS-1", "NotifyEvent")) == 20
+
+
+async def test_touches_coalesce_into_one_write_per_station(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        async with opened(db_path) as store:
+            await store.put_station(station("CS-1"))
+            await store.put_station(station("CS-2"))
+            before = store.statistics()
+
+            async def touch_and_write() -> None:
+                for second in range(100):
+                    await store.touch_station("CS-1", at(second))
+                    await store.touch_station("CS-2", at(second))
+                await store.touch_station("CS-1", at(-5))
+                await store.put_request(request(1))
+
+            await run_blocked(db_path, [touch_and_write])
+            after = store.statistics()
+            # one batch: the request and one UPDATE per station
+            assert (after.commits - before.commits, after.writes - before.writes) == (1, 3)
+            for station_id in ("CS-1", "CS-2"):
+                got = await store.get_station(station_id)
+                assert got is not None and got.last_seen == at(99)
+
+
+async def test_data_survives_close_and_reopen(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        tx = transaction("CS-1", "T-1", first_seq_no=0, last_seq_no=0)
+        async with opened(db_path) as store:
+            await store.put_station(station())
+            await store.record_transaction_event(
+                event("CS-1", "T-1", 0), tx, [meter_value("CS-1", "T-1", 0, 1.0)]
+            )
+            await store.put_id_token(IdTokenRecord(id_token="A", type="Central"))
+            await store.touch_station("CS-1", at(60))  # not awaited: close() commits it
+        async with opened(db_path) as store:
+            assert await store.get_station("CS-1") == station(last_seen=at(60))
+            assert await store.get_transaction("CS-1", "T-1") == tx
+            assert await store.list_transaction_events("CS-1", "T-1") == [event("CS-1", "T-1", 0)]
+            assert await store.get_id_token("A", "Central") is not None
+
+
+async def test_close_commits_queued_writes_even_when_cancelled(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        store = SqliteStore(db_path)
+        await store.open()
+        await store.put_station(station())
+        await store.touch_station("CS-1", at(30))
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await store.close()  # as in the `finally` of a cancelled task
+        async with opened(db_path) as store:
+            got = await store.get_station("CS-1")
+            assert got is not None and got.last_seen == at(30)
+
+
+async def test_migrations_are_recorded_in_user_version(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        folder = importlib.resources.files("trio_csms.store") / "migrations" / "sqlite"
+        known = len([entry for entry in folder.iterdir() if entry.name.endswith(".sql")])
+        assert known >= 1
+        for _ in range(2):  # the second open finds the schema current
+            async with opened(db_path):
+                pass
+        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone() == (known,)
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_a_newer_schema_is_refused(db_path: str) -> None:
+    with trio.fail_after(LIMIT):
+        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+            conn.execute("PRAGMA user_version = 999")
+        store = SqliteStore(db_path)
+        with pytest.raises(RuntimeError, match="schema version 999, newer"):
+            await store.open()
+        with pytest.raises(RuntimeError, match="only once"):
+            await store.open()
+
+
+async def test_memory_stores_are_private(tmp_path: Path) -> None:
+    with trio.fail_after(LIMIT):
+        first, second = open_store("sqlite://:memory:"), open_store("sqlite://:memory:")
+        await first.open()
+        await second.open()
+        await first.put_station(station())
+        assert await second.list_stations() == []
+        await first.close()
+        await second.close()
+
+
+def test_open_store_maps_urls_to_stores() -> None:
+    assert repr(open_store("sqlite:///relative.db")) == "SqliteStore('relative.db', new)"
+    assert repr(open_store("sqlite:////var/lib/x.db")) == "SqliteStore('/var/lib/x.db', new)"
+    assert repr(open_store("sqlite://:memory:")) == "SqliteStore(':memory:', new)"
+    with pytest.raises(ValueError, match="postgresql:// is not supported yet"):
+        open_store("postgresql://csms@localhost/csms")
+    for url in ("sqlite://", "sqlite:///", "sqlite://host/x.db"):
+        with pytest.raises(ValueError, match="invalid SQLite store URL"):
+            open_store(url)
+    with pytest.raises(ValueError, match="unsupported store URL"):
+        open_store("mysql://localhost/csms")
+
+
+def test_sqlite_store_checks_its_arguments() -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteStore("x.db", synchronous="sometimes")
+    with pytest.raises(ValueError, match="at least 1"):
+        SqliteStore("x.db", max_batch=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        SqliteStore("x.db", max_queue=0)
