@@ -1341,6 +1341,9 @@ async def _open_stream(
     except (trio.BrokenResourceError, ssl.SSLError) as exc:
         await trio.aclose_forcefully(stream)
         raise ConnectFailed(f"TLS handshake with {endpoint.host} failed: {exc}") from exc
+    except BaseException:  # cancelled mid-handshake (e.g. the connect deadline): no leak
+        await trio.aclose_forcefully(stream)
+        raise
     return stream
 
 
