@@ -1,0 +1,158 @@
+"""Functional blocks E (Transactions) and J (Meter Values): TransactionEvent and MeterValues.
+
+A transaction is built from its events. Offline-queued events may arrive late and out of order
+(TC_E_29-E_34): the state fields (charging state, EVSE, idToken, stop reason) follow the event
+with the highest seqNo, so a late older event never rolls the state back; its meter values are
+stored all the same. seqNo values missing between the lowest and highest received are kept as
+`seq_no_gaps`. A retransmitted event (same station, transaction and seqNo) is answered again
+but not stored twice. A new transaction may start again at seqNo 0 (TC_E_53).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..messages import (
+    MeasurandEnumType,
+    MeterValuesRequest,
+    MeterValuesResponse,
+    MeterValueType,
+    TransactionEventEnumType,
+    TransactionEventRequest,
+    TransactionEventResponse,
+)
+from ..store.base import MeterValueRecord, TransactionEventRecord, TransactionRecord
+from .authorization import id_token_info
+from .context import StationContext
+from .wire import given, to_wire
+
+_ENERGY = MeasurandEnumType.Energy_Active_Import_Register
+
+
+async def transaction_event(
+    ctx: StationContext, req: TransactionEventRequest
+) -> TransactionEventResponse:
+    """E01-E15: record the event; check its idToken when it carries one (C01)."""
+    info = req.transaction_info
+    transaction = await ctx.store.get_transaction(
+        ctx.station_id, info.transaction_id
+    ) or TransactionRecord(station_id=ctx.station_id, transaction_id=info.transaction_id)
+    newest = apply_event(transaction, req)
+    meter_values = [
+        meter_value_record(ctx.station_id, transaction.evse_id, info.transaction_id, value)
+        for value in given(req.meter_value) or ()
+    ]
+    energy = energy_wh(given(req.meter_value) or ())
+    previous = transaction.energy_imported_wh
+    # A register never decreases: an older (late) event's reading counts only when higher, so
+    # it cannot roll the energy back below what a newer event reported.
+    if energy is not None and (newest or previous is None or energy > previous):
+        transaction.energy_imported_wh = energy
+    transaction.updated_at = ctx.now()
+    event = TransactionEventRecord(
+        station_id=ctx.station_id,
+        transaction_id=info.transaction_id,
+        seq_no=req.seq_no,
+        event_type=req.event_type.value,
+        trigger_reason=req.trigger_reason.value,
+        timestamp=req.timestamp,
+        offline=req.offline is True,
+        payload=to_wire(req),
+        received_at=ctx.now(),
+    )
+    response = TransactionEventResponse()
+    token = given(req.id_token)
+    if token is not None:
+        response.id_token_info = await id_token_info(ctx, token, evse_id=transaction.evse_id)
+    await ctx.store.record_transaction_event(event, transaction, meter_values)
+    return response
+
+
+def apply_event(transaction: TransactionRecord, req: TransactionEventRequest) -> bool:
+    """Fold one event into its transaction (the state follows the newest seqNo).
+
+    Returns True when the event is the newest received for the transaction.
+    """
+    if req.event_type is TransactionEventEnumType.Started:
+        transaction.started_at = req.timestamp
+    if req.event_type is TransactionEventEnumType.Ended:
+        transaction.ended_at = req.timestamp
+        transaction.active = False
+    info = req.transaction_info
+    remote_start_id = given(info.remote_start_id)
+    if remote_start_id is not None:
+        transaction.remote_start_id = remote_start_id
+    if not track_seq_no(transaction, req.seq_no):
+        return False  # an older event: it adds meter values, not state
+    state = given(info.charging_state)
+    if state is not None:
+        transaction.charging_state = state.value
+    reason = given(info.stopped_reason)
+    if reason is not None:
+        transaction.stopped_reason = reason.value
+    evse = given(req.evse)
+    if evse is not None:
+        connector_id = given(evse.connector_id)
+        # connectorId is optional: naming the same EVSE without it keeps the known connector.
+        if connector_id is not None or evse.id != transaction.evse_id:
+            transaction.connector_id = connector_id
+        transaction.evse_id = evse.id
+    token = given(req.id_token)
+    if token is not None:
+        transaction.id_token = to_wire(token)
+    return True
+
+
+def track_seq_no(transaction: TransactionRecord, seq_no: int) -> bool:
+    """Record `seq_no`; True when it is the newest received for this transaction."""
+    if transaction.last_seq_no < 0:
+        transaction.first_seq_no = transaction.last_seq_no = seq_no
+        return True
+    if seq_no > transaction.last_seq_no:
+        transaction.seq_no_gaps.extend(range(transaction.last_seq_no + 1, seq_no))
+        transaction.last_seq_no = seq_no
+        return True
+    if seq_no < transaction.first_seq_no:
+        transaction.seq_no_gaps[:0] = range(seq_no + 1, transaction.first_seq_no)
+        transaction.first_seq_no = seq_no
+    elif seq_no in transaction.seq_no_gaps:
+        transaction.seq_no_gaps.remove(seq_no)
+    return False
+
+
+def energy_wh(values: list[MeterValueType] | tuple[()]) -> float | None:
+    """The latest Energy.Active.Import.Register reading among `values`, in Wh."""
+    latest: tuple[datetime, float] | None = None
+    for value in values:
+        for sample in value.sampled_value:
+            measurand = given(sample.measurand) or _ENERGY  # the default measurand
+            if measurand is not _ENERGY or given(sample.phase) is not None:
+                continue
+            unit = given(sample.unit_of_measure)
+            scale = 10.0 ** (given(unit.multiplier) or 0) if unit is not None else 1.0
+            name = (given(unit.unit) if unit is not None else None) or "Wh"
+            wh = sample.value * scale * (1000.0 if name == "kWh" else 1.0)
+            if latest is None or value.timestamp >= latest[0]:
+                latest = (value.timestamp, wh)
+    return None if latest is None else latest[1]
+
+
+def meter_value_record(
+    station_id: str, evse_id: int | None, transaction_id: str | None, value: MeterValueType
+) -> MeterValueRecord:
+    return MeterValueRecord(
+        station_id=station_id,
+        evse_id=evse_id,
+        transaction_id=transaction_id,
+        timestamp=value.timestamp,
+        sampled_value=[to_wire(sample) for sample in value.sampled_value],
+    )
+
+
+async def meter_values(ctx: StationContext, req: MeterValuesRequest) -> MeterValuesResponse:
+    """J01/J02: store sampled values sent outside (or alongside) transactions."""
+    # evseId 0 is the station's main meter; it is kept as 0, not treated as missing.
+    await ctx.store.add_meter_values(
+        [meter_value_record(ctx.station_id, req.evse_id, None, v) for v in req.meter_value]
+    )
+    return MeterValuesResponse()
