@@ -1,13 +1,20 @@
-"""The `trio-csms` command line."""
+"""The `trio-csms` command line: `serve`, `stations add`, `check`."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from . import __version__
+import trio
+
+from . import __version__, logs
+from .config import Config, ConfigError, load_config
+from .csms import Csms
 from .messages import (
     BootNotificationRequest,
     BootNotificationResponse,
@@ -16,6 +23,10 @@ from .messages import (
     RegistrationStatusEnumType,
 )
 from .rpc import CallReceived, CallResultReceived, Role, RpcSession, frames
+from .security.passwords import generate_password, hash_password, is_valid_password
+from .store import StationRecord, open_store
+
+log = logging.getLogger("trio_csms")
 
 
 def smoke_check() -> str:
@@ -42,22 +53,109 @@ def smoke_check() -> str:
     return f"ok: BootNotification round trip, {frames.IMPLEMENTATION} frame codec"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trio-csms", description="An OCPP 2.0.1 CSMS on Trio.")
     parser.add_argument("--version", action="version", version=f"trio-csms {__version__}")
+    parser.add_argument("--config", help="TOML configuration file")
+    parser.add_argument("--db", help="store URL, e.g. sqlite:///trio-csms.db")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "serve", help="run the CSMS (for now the protocol core's smoke check; see README)"
+    serve = commands.add_parser("serve", help="run the CSMS")
+    serve.add_argument("--ocpp-host", help="address stations connect to (default 0.0.0.0)")
+    serve.add_argument("--ocpp-port", type=int, help="ws:// port for stations (default 9000)")
+    serve.add_argument("--api-host", help="operator API address (default 127.0.0.1)")
+    serve.add_argument("--api-port", type=int, help="operator API port (default 8080)")
+    stations = commands.add_parser("stations", help="manage registered stations")
+    station_commands = stations.add_subparsers(dest="stations_command", required=True)
+    add = station_commands.add_parser("add", help="register a station (or update it)")
+    add.add_argument("station_id")
+    add.add_argument(
+        "--password",
+        help="Basic-auth password (an OCPP passwordString, 16-40 characters); generated if absent",
     )
+    add.add_argument("--security-profile", type=int, choices=[1, 2, 3], default=1)
+    add.add_argument("--registration", choices=["Accepted", "Pending", "Rejected"])
     commands.add_parser("check", help="smoke-check the protocol core in memory")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[str, dict[str, Any]] = {
+        "store": {"url": args.db},
+        "log": {"level": args.log_level},
+    }
     if args.command == "serve":
-        print("trio-csms: the station server is not built yet; running the smoke check")
+        overrides["ocpp"] = {"host": args.ocpp_host, "port": args.ocpp_port}
+        overrides["api"] = {"host": args.api_host, "port": args.api_port}
+    return load_config(args.config, overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check()
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"trio-csms: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(config.log.level)
+    if args.command == "stations":
+        return trio.run(_add_station, config, args)
+    trio.run(_serve, config)
+    return 0
+
+
+def _check() -> int:
     try:
         print(smoke_check())
     except RuntimeError as exc:
         print(f"trio-csms: smoke check failed: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _serve(config: Config) -> None:
+    """Run until SIGINT or SIGTERM, then shut down gracefully (Csms.serve does the closing)."""
+    csms = Csms(config)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(csms.serve)
+            log.info(
+                "trio-csms %s: stations on ws://%s:%d/ocpp/<stationId>, store %s",
+                __version__,
+                config.ocpp.host,
+                csms.ports[0],
+                config.store.url,
+            )
+            async for signum in signals:
+                log.info("%s: shutting down", signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+
+
+async def _add_station(config: Config, args: argparse.Namespace) -> int:
+    password = args.password
+    if args.security_profile < 3 and password is None:
+        password = generate_password()
+    if password is not None and not is_valid_password(password, max_length=40):
+        print("trio-csms: the password must be an OCPP passwordString of 16-40 characters")
+        return 2
+    store = open_store(config.store.url)
+    await store.open()
+    try:
+        station = await store.get_station(args.station_id) or StationRecord(
+            station_id=args.station_id, created_at=datetime.now(UTC)
+        )
+        station.security_profile = args.security_profile
+        station.registration_policy = args.registration
+        if password is not None:
+            station.password_hash = await trio.to_thread.run_sync(hash_password, password)
+        created = await store.put_station(station)
+    finally:
+        await store.close()
+    print(f"{'registered' if created else 'updated'} {args.station_id}", end="")
+    print(f" with password {password}" if args.password is None and password else "")
     return 0
 
 

@@ -1,0 +1,325 @@
+"""The station endpoint: websocket handshake (identity, security profile, credentials,
+subprotocol), then one `StationConnection` per station.
+
+The handshake decides everything before a socket is upgraded (Part 4 §3, Part 2 block A):
+- the station id is the last path segment, percent-decoded (`/ocpp/CS%20001` -> `CS 001`);
+- the client must offer the `ocpp2.0.1` subprotocol, or the upgrade is refused (400);
+- an unknown station is refused (404, AQ-6) unless `stations.allow_unknown` admits it;
+- the connection's security profile (1: ws://, 2: wss://, 3: wss:// with a client certificate)
+  must not be lower than the station's registered one (403, TC_A_19);
+- profile 1 and 2: HTTP Basic auth whose user name is the station id (TC_A_02) and whose
+  password matches (TC_A_03); profile 3: the client certificate's CN is the station id.
+A second connection for a station replaces the first, which is closed (no zombie sessions).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+from trio_websocket import WebSocketConnection, WebSocketRequest, WebSocketServer
+
+from .config import Config
+from .handlers import Hooks, Registration, StationContext
+from .handlers.context import CsrSigner
+from .logs import STATION
+from .metrics import Metrics
+from .security.passwords import PasswordVerifier, parse_basic_auth
+from .security.tls import peer_common_name
+from .station import StationConnection
+from .store.base import StationRecord, Store
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "ocpp2.0.1"
+MAX_IDENTITY = 48
+"""Part 4 §3.1.1: the identity is an identifierString of at most 48 characters, without ':'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a handshake is refused: the HTTP status, a metric label and the body text."""
+
+    status: int
+    reason: str
+    message: str
+
+
+def station_id_from_path(path: str) -> str | None:
+    """The station identity in a request target, or None when there is no valid one."""
+    target = path.split("?", 1)[0]
+    try:
+        identity = urllib.parse.unquote(target.rsplit("/", 1)[-1], errors="strict")
+    except UnicodeDecodeError:  # e.g. `%FF`: not a UTF-8 identity
+        return None
+    if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
+        return None
+    return identity
+
+
+def _header(request: WebSocketRequest, name: bytes) -> str | None:
+    for key, value in request.headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _tls_stream(request: WebSocketRequest) -> trio.SSLStream[Any] | None:
+    # trio-websocket keeps the stream private; the TLS handshake is complete by the time the
+    # HTTP request was read, so the peer certificate is available.
+    stream = getattr(getattr(request, "_connection", None), "_stream", None)
+    return stream.tls if isinstance(stream, _TlsConnection) else None
+
+
+class _TlsConnection(trio.abc.Stream):
+    """A station's TLS stream that drops the TCP connection as soon as the TLS handshake fails.
+
+    `trio.SSLStream` does not send the alert of a failed handshake, and trio-websocket goes on
+    waiting `handshake_timeout` for an HTTP request that can no longer come: a station offering
+    TLS 1.1 would hang that long instead of seeing its handshake terminated (TC_A_06).
+    """
+
+    def __init__(self, tls: trio.SSLStream[trio.SocketStream]) -> None:
+        self.tls = tls
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        try:
+            return await self.tls.receive_some(max_bytes)
+        except trio.BrokenResourceError:
+            await trio.aclose_forcefully(self.tls)
+            raise
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self.tls.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.tls.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self.tls.aclose()
+
+
+class _TlsListener(trio.abc.Listener[_TlsConnection]):
+    def __init__(self, listener: trio.SSLListener[trio.SocketStream]) -> None:
+        self.listener = listener
+
+    async def accept(self) -> _TlsConnection:
+        return _TlsConnection(await self.listener.accept())
+
+    async def aclose(self) -> None:
+        await self.listener.aclose()
+
+
+def _peer_common_name(request: WebSocketRequest) -> str | None:
+    """The subject CN of the verified client certificate, when there is one."""
+    stream = _tls_stream(request)
+    return None if stream is None else peer_common_name(stream)
+
+
+class StationServer:
+    """Accepts station websockets and keeps the open connections.
+
+    Args:
+        config: the CSMS configuration.
+        store: persistent state.
+        hooks: the embedding application's hooks.
+        metrics: where observations go.
+        passwords: checks Basic-auth passwords against stored hashes (cached).
+        ca: signs station CSRs (SignCertificate), or None.
+        clock: current time, for tests.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        hooks: Hooks,
+        metrics: Metrics,
+        passwords: PasswordVerifier,
+        ca: CsrSigner | None = None,
+        clock: Callable[[], Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.hooks = hooks
+        self.metrics = metrics
+        self.passwords = passwords
+        self.ca = ca
+        self.clock = clock
+        self.connections: dict[str, StationConnection] = {}
+        self.ports: list[int] = []
+
+    async def serve(
+        self, *, ssl_context: ssl.SSLContext | None = None, task_status: trio.TaskStatus[None]
+    ) -> None:
+        """Listen on the ws:// port, and on the wss:// port when `ssl_context` is given.
+
+        Starts with `await nursery.start(server.serve)`; `self.ports` then holds the bound
+        ports (useful with port 0). Runs until cancelled.
+        """
+        ocpp = self.config.ocpp
+        async with trio.open_nursery() as nursery:
+            endpoints: list[tuple[int, ssl.SSLContext | None]] = [(ocpp.port, None)]
+            if ssl_context is not None and ocpp.tls_port is not None:
+                endpoints.append((ocpp.tls_port, ssl_context))
+            for port, context in endpoints:
+                self.ports.append(await nursery.start(self._listen, port, context))
+            task_status.started()
+
+    async def _listen(
+        self, port: int, context: ssl.SSLContext | None, *, task_status: trio.TaskStatus[int]
+    ) -> None:
+        """Serve one endpoint; reports the bound port when listening."""
+        ocpp = self.config.ocpp
+        sockets = await trio.open_tcp_listeners(port, host=ocpp.host)
+        bound = sockets[0].socket.getsockname()[1]
+        listeners: list[trio.abc.Listener[Any]] = list(sockets)
+        if context is not None:
+            listeners = [
+                _TlsListener(trio.SSLListener(listener, context, https_compatible=True))
+                for listener in sockets
+            ]
+        server = WebSocketServer(
+            self._handle,
+            listeners,  # type: ignore[arg-type]  # typed for trio's listeners; any Listener works
+            max_message_size=ocpp.max_message_size,
+            connect_timeout=ocpp.handshake_timeout,
+            disconnect_timeout=5,
+        )
+        task_status.started(bound)
+        await server.run()
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        outcome = await self._admit(request)
+        if isinstance(outcome, Refusal):
+            self.metrics.handshake_refusals.labels(outcome.reason).inc()
+            log.info("refused %s: %s (%s)", request.path, outcome.message, outcome.status)
+            await request.reject(outcome.status, body=outcome.message.encode())
+            return
+        ws = await request.accept(subprotocol=SUBPROTOCOL)
+        STATION.set(outcome.station_id)  # inherited by the connection's tasks (logs)
+        await self._run(ws, outcome)
+
+    async def _admit(self, request: WebSocketRequest) -> StationRecord | Refusal:
+        station_id = station_id_from_path(request.path)
+        if station_id is None:
+            return Refusal(404, "bad_identity", "no valid station identity in the URL")
+        if SUBPROTOCOL not in request.proposed_subprotocols:
+            return Refusal(400, "subprotocol", f"the {SUBPROTOCOL} subprotocol is required")
+        station = await self.store.get_station(station_id)
+        if station is None:
+            if not self.config.stations.allow_unknown:
+                return Refusal(404, "unknown_station", f"unknown station {station_id}")
+            station = StationRecord(station_id=station_id, security_profile=1)
+            await self.store.put_station(station)
+            log.info("%s registered on first connect (allow_unknown)", station_id)
+        profile = self._profile_of(request)
+        if profile < station.security_profile:
+            return Refusal(
+                403,
+                "profile_too_low",
+                f"security profile {profile} is below the registered {station.security_profile}",
+            )
+        if profile == 3:
+            if _peer_common_name(request) != station_id:
+                return Refusal(401, "certificate", "client certificate CN is not the station id")
+            return station
+        return await self._check_password(request, station)
+
+    def _profile_of(self, request: WebSocketRequest) -> int:
+        if _tls_stream(request) is None:
+            return 1
+        return 3 if _peer_common_name(request) is not None else 2
+
+    async def _check_password(
+        self, request: WebSocketRequest, station: StationRecord
+    ) -> StationRecord | Refusal:
+        if station.password_hash is None and self.config.stations.allow_unknown:
+            return station  # lab/demo mode: the station has no password to check
+        credentials = parse_basic_auth(_header(request, b"authorization") or "")
+        if credentials is None:
+            return Refusal(401, "no_credentials", "HTTP Basic authentication required")
+        user, password = credentials
+        if user != station.station_id:
+            return Refusal(401, "wrong_user", "user name is not the station id")
+        if station.password_hash is not None and await self.passwords.verify_async(
+            password, station.password_hash
+        ):
+            if station.previous_password_hash is not None:
+                # A01: the new password works, so the old one is retired.
+                station.previous_password_hash = None
+                await self.store.put_station(station)
+            return station
+        if station.previous_password_hash is not None and await self.passwords.verify_async(
+            password, station.previous_password_hash
+        ):
+            return station  # TC_A_10: until the new password is used, the old one stays valid
+        return Refusal(401, "wrong_password", "wrong password")
+
+    async def _run(self, ws: WebSocketConnection, station: StationRecord) -> None:
+        ocpp = self.config.ocpp
+        ctx = StationContext(
+            station_id=station.station_id,
+            store=self.store,
+            config=self.config,
+            hooks=self.hooks,
+            registration=Registration(status=station.registration_status),
+            sender=None,  # type: ignore[arg-type]  # StationConnection sets itself
+            ca=self.ca,
+        )
+        if self.clock is not None:
+            ctx.clock = self.clock
+        connection = StationConnection(
+            ws,
+            ctx,
+            self.metrics,
+            call_timeout=ocpp.call_timeout,
+            answer_deadline=ocpp.answer_deadline,
+            authorize_deadline=ocpp.authorize_deadline,
+        )
+        previous = self.connections.get(station.station_id)
+        self.connections[station.station_id] = connection
+        if previous is not None:
+            log.info("%s reconnected; closing its previous connection", station.station_id)
+            await previous.close(1000, "replaced by a new connection")
+        self.metrics.stations_connected.inc()
+        log.info("%s connected", station.station_id)
+        try:
+            async with trio.open_nursery() as nursery:
+                if ocpp.ping_interval > 0:
+                    nursery.start_soon(self._keepalive, connection)
+                await connection.run()
+                nursery.cancel_scope.cancel()
+        finally:
+            self.metrics.stations_connected.dec()
+            if self.connections.get(station.station_id) is connection:
+                del self.connections[station.station_id]
+            log.info("%s disconnected", station.station_id)
+
+    async def _keepalive(self, connection: StationConnection) -> None:
+        """Ping every `ping_interval`; close the socket when a pong takes too long."""
+        ocpp = self.config.ocpp
+        while True:
+            await trio.sleep(ocpp.ping_interval)
+            with trio.move_on_after(ocpp.dead_peer_timeout) as scope:
+                try:
+                    await connection.ws.ping()
+                except Exception:  # closed meanwhile: the reader ends the connection
+                    return
+            if scope.cancelled_caught:
+                log.info(
+                    "%s no pong within %g s; closing", connection.station_id, ocpp.dead_peer_timeout
+                )
+                await connection.close(1011, "no pong")
+                return
+
+    async def close_all(self, code: int = 1001, reason: str = "CSMS shutting down") -> None:
+        """Close every station socket (1001 Going Away on shutdown)."""
+        async with trio.open_nursery() as nursery:
+            for connection in list(self.connections.values()):
+                nursery.start_soon(connection.close, code, reason)
