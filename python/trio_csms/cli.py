@@ -23,6 +23,7 @@ from .messages import (
     RegistrationStatusEnumType,
 )
 from .rpc import CallReceived, CallResultReceived, Role, RpcSession, frames
+from .security.ca import CertificateAuthority
 from .security.passwords import generate_password, hash_password, is_valid_password
 from .store import StationRecord, open_store
 
@@ -75,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--security-profile", type=int, choices=[1, 2, 3], default=1)
     add.add_argument("--registration", choices=["Accepted", "Pending", "Rejected"])
+    ca = commands.add_parser("ca", help="the certificate authority that signs station CSRs")
+    ca_commands = ca.add_subparsers(dest="ca_command", required=True)
+    init = ca_commands.add_parser("init", help="create a CA in [ca] directory (or --directory)")
+    init.add_argument("--directory", help="where ca.pem and ca.key go (default: ./ca)")
+    init.add_argument("--key-type", choices=["ec", "rsa"], default="ec")
+    init.add_argument("--common-name", default="trio-csms CA")
     commands.add_parser("check", help="smoke-check the protocol core in memory")
     return parser
 
@@ -102,7 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(config.log.level)
     if args.command == "stations":
         return trio.run(_add_station, config, args)
-    trio.run(_serve, config)
+    if args.command == "ca":
+        return _init_ca(config, args)
+    try:
+        ca = _load_ca(config)
+    except ConfigError as exc:
+        print(f"trio-csms: {exc}", file=sys.stderr)
+        return 2
+    trio.run(_serve, config, ca)
     return 0
 
 
@@ -115,9 +129,29 @@ def _check() -> int:
     return 0
 
 
-async def _serve(config: Config) -> None:
+def _init_ca(config: Config, args: argparse.Namespace) -> int:
+    directory = args.directory or config.ca.directory or "ca"
+    try:
+        CertificateAuthority.create(directory, args.common_name, args.key_type)
+    except (FileExistsError, OSError) as exc:
+        print(f"trio-csms: {exc}", file=sys.stderr)
+        return 1
+    print(f"created a CA in {directory}; set [ca] directory = {directory!r} to sign CSRs")
+    return 0
+
+
+def _load_ca(config: Config) -> CertificateAuthority | None:
+    if config.ca.directory is None:
+        return None
+    try:
+        return CertificateAuthority.load(config.ca.directory)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the CA in {config.ca.directory}: {exc}") from None
+
+
+async def _serve(config: Config, ca: CertificateAuthority | None) -> None:
     """Run until SIGINT or SIGTERM, then shut down gracefully (Csms.serve does the closing)."""
-    csms = Csms(config)
+    csms = Csms(config, ca=ca)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(csms.serve)

@@ -1,8 +1,9 @@
 """Configuration: a TOML file, then environment overrides, then command-line flags.
 
 Every setting has a default that gives a working CSMS on SQLite with no file at all. The file
-has one table per section (`[ocpp]`, `[stations]`, `[api]`, `[store]`, `[log]`); an environment
-variable `TRIO_CSMS_<SECTION>_<KEY>` (e.g. `TRIO_CSMS_OCPP_PORT=9100`) overrides the file.
+has one table per section (`[ocpp]`, `[stations]`, `[api]`, `[store]`, `[ca]`, `[log]`); an
+environment variable `TRIO_CSMS_<SECTION>_<KEY>` (e.g. `TRIO_CSMS_OCPP_PORT=9100`) overrides
+the file.
 Unknown sections or keys are errors, so a misspelt setting never goes unnoticed.
 """
 
@@ -87,6 +88,17 @@ class StoreConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     url: str = "sqlite:///trio-csms.db"
 
 
+class CaConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The certificate authority that signs station CSRs (SignCertificate, A02/A03).
+
+    Attributes:
+        directory: holds `ca.pem` and `ca.key` (`trio-csms ca init` creates them; an external
+            CA's certificate and key in PEM work too). None: CSRs are answered Rejected.
+    """
+
+    directory: str | None = None
+
+
 class LogConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -96,6 +108,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     stations: StationsConfig = msgspec.field(default_factory=StationsConfig)
     api: ApiConfig = msgspec.field(default_factory=ApiConfig)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
+    ca: CaConfig = msgspec.field(default_factory=CaConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
 
