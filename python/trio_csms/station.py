@@ -182,7 +182,13 @@ class StationConnection:
     # --- answering the station --------------------------------------------------------------
 
     async def _answer(self, event: CallReceived) -> None:
-        MESSAGE_ID.set(event.message_id)
+        token = MESSAGE_ID.set(event.message_id)  # for the log lines of this CALL
+        try:
+            await self._answer_call(event)
+        finally:
+            MESSAGE_ID.reset(token)
+
+    async def _answer_call(self, event: CallReceived) -> None:
         started = time.perf_counter()
         action = event.action
         if not self._may_receive(action):
