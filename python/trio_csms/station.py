@@ -159,14 +159,14 @@ class StationConnection:
         if isinstance(event, CallReceived):
             await self._answer(event)
         elif isinstance(event, CallResultReceived):
-            self._deliver(event.message_id, event.action, event.response, None)
+            self._deliver(event.action, event.response, None)
         elif isinstance(event, CallErrorReceived):
             error = CallError(event.code, event.description, event.details)
             self.metrics.callerrors.labels(event.code, "received").inc()
-            self._deliver(event.message_id, event.action, None, error)
+            self._deliver(event.action, None, error)
         elif isinstance(event, CallResponseInvalid):
             invalid = InvalidResponse(event.error.code.value, event.error.description, {})
-            self._deliver(event.message_id, event.action, None, invalid)
+            self._deliver(event.action, None, invalid)
             await self._send_reply(event.reply, event.error)
         elif isinstance(event, AnswerIgnored):
             log.debug("%s late or unknown answer %s ignored", self.station_id, event.message_id)
@@ -332,9 +332,8 @@ class StationConnection:
                 elapsed = time.perf_counter() - sent
                 self.metrics.round_trip_seconds.labels(outgoing.action).observe(elapsed)
 
-    def _deliver(
-        self, message_id: str, action: str, response: Message | None, error: Exception | None
-    ) -> None:
+    def _deliver(self, action: str, response: Message | None, error: Exception | None) -> None:
+        """Hand the answer to the waiting caller (the session has matched its MessageId)."""
         pending = self._current
         if pending is not None:
             self.metrics.messages.labels(action, "out", "ok" if error is None else "error").inc()

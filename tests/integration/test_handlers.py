@@ -1184,6 +1184,7 @@ async def test_sign_certificate_is_accepted_and_followed_by_a_verifiable_chain(
             csr = x509.load_pem_x509_csr(csr_pem.encode("ascii"))
             assert leaf.public_key() == csr.public_key()
             await assert_kept(store, "SignCertificate", request)
+            await assert_kept(store, "CertificateSigned", signed.request)  # the issued chain
 
 
 async def test_sign_certificate_for_another_stations_name_is_rejected(tmp_path: Path) -> None:

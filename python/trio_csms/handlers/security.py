@@ -52,11 +52,12 @@ async def sign_certificate(
         return _rejected("CAUnavailable", str(exc)[:512])
     use = given(req.certificate_type) or CertificateSigningUseEnumType.ChargingStationCertificate
 
+    signed = CertificateSignedRequest(certificate_chain=chain, certificate_type=use)
+    await keep(ctx, "CertificateSigned", signed)  # the issued certificate, for the operator
+
     async def send_chain() -> None:
         try:
-            await ctx.sender.call(
-                CertificateSignedRequest(certificate_chain=chain, certificate_type=use)
-            )
+            await ctx.sender.call(signed)
         except Exception as exc:  # the station asks again (A02.FR.17); nothing else to do
             log.warning("%s CertificateSigned failed: %s", ctx.station_id, exc)
 
