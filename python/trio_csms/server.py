@@ -25,6 +25,7 @@ import trio
 from trio_websocket import WebSocketConnection, WebSocketRequest, WebSocketServer
 
 from .config import Config
+from .events import StationConnected, StationDisconnected
 from .handlers import Hooks, Registration, StationContext
 from .handlers.context import CsrSigner
 from .logs import STATION
@@ -289,6 +290,7 @@ class StationServer:
             await previous.close(1000, "replaced by a new connection")
         self.metrics.stations_connected.inc()
         log.info("%s connected", station.station_id)
+        ctx.emit(StationConnected(station.station_id, station.security_profile))
         try:
             async with trio.open_nursery() as nursery:
                 if ocpp.ping_interval > 0:
@@ -300,6 +302,7 @@ class StationServer:
             if self.connections.get(station.station_id) is connection:
                 del self.connections[station.station_id]
             log.info("%s disconnected", station.station_id)
+            ctx.emit(StationDisconnected(station.station_id))
 
     async def _keepalive(self, connection: StationConnection) -> None:
         """Ping every `ping_interval`; close the socket when a pong takes too long."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..events import ConnectorStatusChanged
 from ..messages import (
     HeartbeatRequest,
     HeartbeatResponse,
@@ -38,3 +39,4 @@ async def set_connector_status(
             updated_at=ctx.now(),
         )
     )
+    ctx.emit(ConnectorStatusChanged(ctx.station_id, evse_id, connector_id, status))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ..config import Config
+from ..events import DomainEvent
 from ..messages import (
     DataTransferRequest,
     DataTransferResponse,
@@ -33,13 +34,8 @@ VendorHandler = Callable[[str, DataTransferRequest], Awaitable[DataTransferRespo
 """Answers a DataTransfer for one vendorId: (station id, request) -> response."""
 
 
-class DomainEvent(Protocol):
-    """Something that happened to a station, for the embedding application's event stream."""
-
-    station_id: str
-
-
 EventSink = Callable[[DomainEvent], None]
+"""Receives domain events; must not block (see `trio_csms.events`)."""
 
 
 @dataclass

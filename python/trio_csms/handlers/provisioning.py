@@ -12,6 +12,7 @@ import logging
 import secrets
 from typing import Any
 
+from ..events import StationBooted
 from ..messages import (
     BootNotificationRequest,
     BootNotificationResponse,
@@ -59,6 +60,7 @@ async def boot_notification(
         else ctx.config.stations.pending_retry_interval
     )
     log.info("%s boot %s (%s): %s", ctx.station_id, req.reason.value, _model(req), status)
+    ctx.emit(StationBooted(ctx.station_id, status, req.reason.value))
     return BootNotificationResponse(
         current_time=now, interval=interval, status=RegistrationStatusEnumType(status)
     )

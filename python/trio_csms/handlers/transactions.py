@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..events import DomainEvent, TransactionEnded, TransactionStarted, TransactionUpdated
 from ..messages import (
     MeasurandEnumType,
     MeterValuesRequest,
@@ -64,8 +65,23 @@ async def transaction_event(
     token = given(req.id_token)
     if token is not None:
         response.id_token_info = await id_token_info(ctx, token, evse_id=transaction.evse_id)
-    await ctx.store.record_transaction_event(event, transaction, meter_values)
+    if await ctx.store.record_transaction_event(event, transaction, meter_values):
+        ctx.emit(_domain_event(ctx.station_id, req, transaction))
     return response
+
+
+def _domain_event(
+    station_id: str, req: TransactionEventRequest, transaction: TransactionRecord
+) -> DomainEvent:
+    """The domain event one newly stored TransactionEvent makes (retransmissions make none)."""
+    transaction_id = transaction.transaction_id
+    energy = transaction.energy_imported_wh
+    if req.event_type is TransactionEventEnumType.Started:
+        return TransactionStarted(station_id, transaction_id, transaction.evse_id, req.timestamp)
+    if req.event_type is TransactionEventEnumType.Ended:
+        reason = transaction.stopped_reason
+        return TransactionEnded(station_id, transaction_id, reason, energy, req.timestamp)
+    return TransactionUpdated(station_id, transaction_id, transaction.charging_state, energy)
 
 
 def apply_event(transaction: TransactionRecord, req: TransactionEventRequest) -> bool:
