@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ _TRIGGERED_ACTION = {
     MessageTriggerEnumType.SignCombinedCertificate: "SignCertificate",
     MessageTriggerEnumType.PublishFirmwareStatusNotification: "PublishFirmwareStatusNotification",
 }
+TOUCH_INTERVAL = 1.0
+"""Seconds between `last_seen` updates of one station (it is advisory; messages are many)."""
 OUTBOUND_QUEUE = 64
 """CSMS CALLs that may wait for one station; more are refused rather than queued unboundedly."""
 
@@ -125,6 +128,7 @@ class StationConnection:
         self._current: _PendingCall | None = None
         self._after_answer: list[Callable[[], Awaitable[None]]] = []
         self._nursery: trio.Nursery | None = None
+        self._next_touch = -math.inf
         ctx.sender = self
 
     # --- running --------------------------------------------------------------------------
@@ -152,6 +156,10 @@ class StationConnection:
             except ConnectionClosed:
                 return
             data = message.encode() if isinstance(message, str) else message
+            now = trio.current_time()
+            if now >= self._next_touch:  # last_seen, at most once a second per station
+                self._next_touch = now + TOUCH_INTERVAL
+                await self.ctx.store.touch_station(self.station_id, self.ctx.now())
             await self._handle(data)
 
     async def _handle(self, data: bytes) -> None:
