@@ -19,7 +19,9 @@ from typing import Any
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .api.http import HttpServer
+from .api.auth import resolve_token
+from .api.http import HttpServer, Response, Router
+from .api.operator import OperatorApi
 from .config import Config, ConfigError
 from .errors import StationNotConnected
 from .handlers import Hooks
@@ -96,11 +98,19 @@ class Csms:
                 await self.store.close()
 
     async def _serve_api(self, *, task_status: trio.TaskStatus[None]) -> None:
-        routes = {
-            "/metrics": lambda: (200, CONTENT_TYPE_LATEST.encode(), self.metrics.render()),
-            "/healthz": lambda: (200, b"application/json", b'{"status":"ok"}'),
-        }
-        self.api = HttpServer(routes)
+        token = await trio.to_thread.run_sync(resolve_token, self.config)
+        router = Router(token)
+
+        async def metrics(_: object) -> Response:
+            return Response(200, self.metrics.render(), CONTENT_TYPE_LATEST.encode())
+
+        async def healthz(_: object) -> Response:
+            return Response(200, b'{"status":"ok"}')
+
+        router.add("GET", "/metrics", metrics, authenticated=False)
+        router.add("GET", "/healthz", healthz, authenticated=False)
+        OperatorApi(self).install(router)
+        self.api = HttpServer(router)
         await self.api.serve(self.config.api.host, self.config.api.port, task_status=task_status)
 
     async def _serve_stations(

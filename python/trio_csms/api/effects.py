@@ -1,0 +1,95 @@
+"""Server-side effects of CSMS-to-station CALLs made through the operator API (issue #4).
+
+- Requests answered later by notifications (GetBaseReport, GetReport, GetLog, UpdateFirmware,
+  CustomerInformation, GetMonitoringReport, GetDisplayMessages) are recorded by requestId
+  before the CALL is sent, so their notifications can be matched (`store.put_request`).
+- SetVariables of SecurityCtrlr.BasicAuthPassword switches the stored password only when the
+  station answers Accepted (A01, TC_A_09/TC_A_10); the old one stays admitted until the
+  station first logs in with the new one (see `server.StationServer._check_password`).
+
+These belong with `Csms.call` once the embedding API grows hooks for them; the HTTP API is
+their only caller for now.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import trio
+
+from ..messages import (
+    ACTION_BY_REQUEST,
+    AttributeEnumType,
+    Message,
+    SetVariablesRequest,
+    SetVariablesResponse,
+    SetVariableStatusEnumType,
+)
+from ..security.passwords import hash_password
+from ..store import RequestRecord, Store
+
+TRACKED_ACTIONS = frozenset(
+    {
+        "GetBaseReport",
+        "GetReport",
+        "GetLog",
+        "UpdateFirmware",
+        "CustomerInformation",
+        "GetMonitoringReport",
+        "GetDisplayMessages",
+    }
+)
+
+
+async def before_call(store: Store, station_id: str, request: Message) -> None:
+    """Record a request that notifications will answer, by its requestId."""
+    spec = ACTION_BY_REQUEST.get(type(request))
+    request_id = getattr(request, "request_id", None)
+    if spec is None or spec.action not in TRACKED_ACTIONS or not isinstance(request_id, int):
+        return
+    await store.put_request(
+        RequestRecord(
+            station_id=station_id,
+            request_id=request_id,
+            kind=spec.action,
+            created_at=datetime.now(UTC),
+            request=msgspec.to_builtins(request),
+        )
+    )
+
+
+def new_password(request: Message, response: Message) -> str | None:
+    """The BasicAuthPassword a SetVariables set and the station Accepted, if any."""
+    if not isinstance(request, SetVariablesRequest) or not isinstance(
+        response, SetVariablesResponse
+    ):
+        return None
+    target = ("SecurityCtrlr", "BasicAuthPassword")
+    actual = (msgspec.UNSET, AttributeEnumType.Actual)
+    accepted = any(
+        (result.component.name, result.variable.name) == target
+        and result.attribute_type in actual
+        and result.attribute_status is SetVariableStatusEnumType.Accepted
+        for result in response.set_variable_result
+    )
+    if not accepted:
+        return None
+    for data in request.set_variable_data:
+        if (data.component.name, data.variable.name) == target and data.attribute_type in actual:
+            return data.attribute_value
+    return None
+
+
+async def after_call(store: Store, station_id: str, request: Message, response: Message) -> None:
+    """Apply what an answered CALL changes on the CSMS side."""
+    password = new_password(request, response)
+    if password is None:
+        return
+    station = await store.get_station(station_id)
+    if station is None:
+        return
+    hashed = await trio.to_thread.run_sync(hash_password, password)
+    station.previous_password_hash = station.password_hash
+    station.password_hash = hashed
+    await store.put_station(station)
