@@ -270,7 +270,6 @@ class StationServer:
             config=self.config,
             hooks=self.hooks,
             registration=Registration(status=station.registration_status),
-            sender=None,  # type: ignore[arg-type]  # StationConnection sets itself
             ca=self.ca,
         )
         if self.clock is not None:

@@ -71,6 +71,17 @@ class CallSender(Protocol):
     def after_answer(self, work: Callable[[], Awaitable[None]]) -> None: ...
 
 
+class _Unbound:
+    """The sender of a context whose connection has not bound itself yet (a bug if used)."""
+
+    # The timeout mirrors CallSender.call; it is never used here.
+    async def call(self, request: Message, timeout: float | None = None) -> Message:  # noqa: ASYNC109
+        raise RuntimeError("no connection is bound to this StationContext")
+
+    def after_answer(self, work: Callable[[], Awaitable[None]]) -> None:
+        raise RuntimeError("no connection is bound to this StationContext")
+
+
 @dataclass
 class Registration:
     """The boot state of the station on this connection (B01-B03).
@@ -98,7 +109,8 @@ class StationContext:
         config: the CSMS configuration.
         hooks: the embedding application's hooks.
         registration: the station's boot state on this connection.
-        sender: sends CALLs to the station (use `after_answer` inside a handler).
+        sender: sends CALLs to the station (use `after_answer` inside a handler); the
+            station connection binds itself here when it starts.
         ca: signs certificate signing requests; None when no CA is configured.
         clock: current time (UTC); tests replace it.
     """
@@ -108,7 +120,7 @@ class StationContext:
     config: Config
     hooks: Hooks
     registration: Registration
-    sender: CallSender
+    sender: CallSender = field(default_factory=_Unbound)
     ca: CsrSigner | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
