@@ -19,6 +19,7 @@ from typing import Any
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from . import effects
 from .api.auth import resolve_token
 from .api.http import HttpServer, Response, Router
 from .api.operator import OperatorApi
@@ -140,6 +141,11 @@ class Csms:
     ) -> Message:
         """Send a CALL to a connected station and return its typed answer.
 
+        Server-side effects (`trio_csms.effects`) apply: report-style requests are recorded by
+        requestId, an Accepted password change switches the stored password, an Accepted
+        SetNetworkProfile to a higher security profile takes effect when the station reconnects
+        on it.
+
         Raises:
             StationNotConnected: the station has no open connection.
             CallRefused, CallTimeout, CallError, ConnectionLost: see `StationConnection.call`.
@@ -147,7 +153,10 @@ class Csms:
         connection = self.server.connections.get(station_id)
         if connection is None:
             raise StationNotConnected(station_id)
-        return await connection.call(request, timeout)
+        await effects.before_call(self.store, station_id, request)
+        response = await connection.call(request, timeout)
+        await effects.after_call(self.store, station_id, request, response)
+        return response
 
     def statistics(self) -> dict[str, Any]:
         return {"stations_connected": len(self.server.connections)}

@@ -229,8 +229,22 @@ class StationServer:
         if profile == 3:
             if _peer_common_name(request) != station_id:
                 return Refusal(401, "certificate", "client certificate CN is not the station id")
-            return station
-        return await self._check_password(request, station)
+            admitted: StationRecord | Refusal = station
+        else:
+            admitted = await self._check_password(request, station)
+        if isinstance(admitted, StationRecord):
+            await self._apply_pending_profile(admitted, profile)
+        return admitted
+
+    async def _apply_pending_profile(self, station: StationRecord, profile: int) -> None:
+        """A05 (TC_A_19): the station connected on the profile it was moved to, which is now
+        its registered one; lower profiles are refused from here on."""
+        pending = station.pending_security_profile
+        if pending is not None and profile >= pending:
+            station.security_profile = pending
+            station.pending_security_profile = None
+            await self.store.put_station(station)
+            log.info("%s security profile raised to %d", station.station_id, pending)
 
     def _profile_of(self, request: WebSocketRequest) -> int:
         if _tls_stream(request) is None:

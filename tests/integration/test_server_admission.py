@@ -31,7 +31,16 @@ from csms_harness import PASSWORD, RunningCsms, running_csms
 import trio_csms
 from trio_csms.config import load_config
 from trio_csms.csms import Csms
-from trio_csms.messages import RegistrationStatusEnumType
+from trio_csms.messages import (
+    NetworkConnectionProfileType,
+    OCPPInterfaceEnumType,
+    OCPPTransportEnumType,
+    OCPPVersionEnumType,
+    RegistrationStatusEnumType,
+    SetNetworkProfileRequest,
+    SetNetworkProfileResponse,
+    SetNetworkProfileStatusEnumType,
+)
 from trio_csms.security.ca import CertificateAuthority
 from trio_csms.security.passwords import hash_password
 from trio_csms.sim import (
@@ -613,3 +622,45 @@ async def test_cli_serve_admits_a_registered_station_and_exits_0_on_sigterm(
                 process.kill()
                 with trio.CancelScope(shield=True):
                     await process.wait()
+
+
+# --- raising the security profile (A05) --------------------------------------------------------
+
+
+async def test_accepted_set_network_profile_raises_the_profile_on_reconnect(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """TC_A_19: the CSMS moves a profile-1 station to profile 2 (SetNetworkProfile Accepted);
+    until it reconnects on profile 2 it keeps profile 1, after that ws:// is refused."""
+    with trio.fail_after(TIMEOUT):
+        async with tls_csms(tmp_path, pki) as running:
+            assert running.tls_url is not None
+            await running.register("CS119", security_profile=1)
+            async with running.station("CS119") as sim:
+                await boot_accepted(sim)
+                profile = NetworkConnectionProfileType(
+                    ocpp_version=OCPPVersionEnumType.OCPP20,
+                    ocpp_transport=OCPPTransportEnumType.JSON,
+                    ocpp_csms_url=running.tls_url,
+                    message_timeout=30,
+                    security_profile=2,
+                    ocpp_interface=OCPPInterfaceEnumType.Wired0,
+                )
+                answer = await running.csms.call(
+                    "CS119", SetNetworkProfileRequest(configuration_slot=1, connection_data=profile)
+                )
+                assert isinstance(answer, SetNetworkProfileResponse)
+                assert answer.status is SetNetworkProfileStatusEnumType.Accepted
+            station = await running.csms.store.get_station("CS119")
+            assert station is not None
+            assert (station.security_profile, station.pending_security_profile) == (1, 2)
+            async with running.station("CS119") as sim:  # still allowed before the switch
+                await sim.heartbeat()
+            async with open_station(
+                running.tls_url, "CS119", password=PASSWORD, ssl_context=station_tls(pki)
+            ) as sim:
+                await sim.heartbeat()
+            station = await running.csms.store.get_station("CS119")
+            assert station is not None
+            assert (station.security_profile, station.pending_security_profile) == (2, None)
+            assert await assert_refused(running, "CS119") == 403

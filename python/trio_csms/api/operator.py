@@ -41,7 +41,7 @@ from ..store import (
     TransactionRecord,
     VariableRecord,
 )
-from . import effects, openapi
+from . import openapi
 from .http import HttpError, Request, Response, Router, json_response
 
 if TYPE_CHECKING:
@@ -302,7 +302,6 @@ class OperatorApi:
         """`Csms.call` with the server-side effects, its errors mapped to HTTP errors."""
         if not self.csms.connected(station_id):
             raise HttpError(409, "StationNotConnected", f"station {station_id!r} is not connected")
-        await effects.before_call(self.store, station_id, message)
         try:
             response = await self.csms.call(station_id, message, timeout)
         except StationNotConnected:
@@ -319,7 +318,6 @@ class OperatorApi:
             raise HttpError(502, exc.code, exc.description, dict(exc.details)) from None
         except OcppError as error:
             raise HttpError(400, str(error.code), error.description) from None
-        await effects.after_call(self.store, station_id, message, response)
         return response
 
     async def rotate_password(self, request: Request) -> Response:

@@ -40,6 +40,8 @@ class StationRecord(msgspec.Struct, kw_only=True):
         last_seen: when it last sent anything (updated lazily, at most every few seconds).
         firmware_status: the `status` of its last FirmwareStatusNotification.
         onboarded: its FullInventory report has been received (onboarding, AQ-2 / C-50.1).
+        pending_security_profile: the profile an Accepted SetNetworkProfile moved it to (A05);
+            it becomes `security_profile` when the station connects on it (TC_A_19).
         created_at: when it was registered.
     """
 
@@ -56,6 +58,7 @@ class StationRecord(msgspec.Struct, kw_only=True):
     firmware_status: str | None = None
     onboarded: bool = False
     created_at: datetime | None = None
+    pending_security_profile: int | None = None
 
 
 class ConnectorRecord(msgspec.Struct, kw_only=True):

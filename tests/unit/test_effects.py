@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trio_csms.api.effects import new_password
+from trio_csms.effects import new_password
 from trio_csms.messages import (
     AttributeEnumType,
     ComponentType,

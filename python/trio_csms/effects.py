@@ -1,4 +1,5 @@
-"""Server-side effects of CSMS-to-station CALLs made through the operator API (issue #4).
+"""Server-side effects of CSMS-to-station CALLs (`Csms.call` applies them, for the operator
+API and embedding applications alike).
 
 - Requests answered later by notifications (GetBaseReport, GetReport, GetLog, UpdateFirmware,
   CustomerInformation, GetMonitoringReport, GetDisplayMessages) are recorded by requestId
@@ -6,9 +7,9 @@
 - SetVariables of SecurityCtrlr.BasicAuthPassword switches the stored password only when the
   station answers Accepted (A01, TC_A_09/TC_A_10); the old one stays admitted until the
   station first logs in with the new one (see `server.StationServer._check_password`).
-
-These belong with `Csms.call` once the embedding API grows hooks for them; the HTTP API is
-their only caller for now.
+- An Accepted SetNetworkProfile with a higher securityProfile makes it the station's pending
+  profile; once the station connects on it, it becomes the registered one and lower profiles
+  are refused from then on (A05, TC_A_19; see `server.StationServer._admit`).
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ from datetime import UTC, datetime
 import msgspec
 import trio
 
-from ..messages import (
+from .messages import (
     ACTION_BY_REQUEST,
     AttributeEnumType,
     Message,
+    SetNetworkProfileRequest,
+    SetNetworkProfileResponse,
+    SetNetworkProfileStatusEnumType,
     SetVariablesRequest,
     SetVariablesResponse,
     SetVariableStatusEnumType,
 )
-from ..security.passwords import hash_password
-from ..store import RequestRecord, Store
+from .security.passwords import hash_password
+from .store import RequestRecord, Store
 
 TRACKED_ACTIONS = frozenset(
     {
@@ -81,15 +85,30 @@ def new_password(request: Message, response: Message) -> str | None:
     return None
 
 
+def new_security_profile(request: Message, response: Message) -> int | None:
+    """The securityProfile an Accepted SetNetworkProfile moves the station to, if any."""
+    if (
+        isinstance(request, SetNetworkProfileRequest)
+        and isinstance(response, SetNetworkProfileResponse)
+        and response.status is SetNetworkProfileStatusEnumType.Accepted
+    ):
+        return request.connection_data.security_profile
+    return None
+
+
 async def after_call(store: Store, station_id: str, request: Message, response: Message) -> None:
     """Apply what an answered CALL changes on the CSMS side."""
     password = new_password(request, response)
-    if password is None:
+    profile = new_security_profile(request, response)
+    if password is None and profile is None:
         return
     station = await store.get_station(station_id)
     if station is None:
         return
-    hashed = await trio.to_thread.run_sync(hash_password, password)
-    station.previous_password_hash = station.password_hash
-    station.password_hash = hashed
+    if password is not None:
+        hashed = await trio.to_thread.run_sync(hash_password, password)
+        station.previous_password_hash = station.password_hash
+        station.password_hash = hashed
+    if profile is not None and profile > station.security_profile:
+        station.pending_security_profile = profile
     await store.put_station(station)
