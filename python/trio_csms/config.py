@@ -36,6 +36,8 @@ class OcppConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
         dead_peer_timeout: seconds without a pong before the socket is closed as dead.
         max_message_size: largest websocket message accepted, in bytes (larger: close 1009).
         handshake_timeout: seconds a client has to complete the websocket handshake.
+        frame_log_size: recent frames kept per station for the operator API's /messages
+            (memory: about this many frames of each station); 0 keeps none.
     """
 
     host: str = "0.0.0.0"
@@ -50,6 +52,7 @@ class OcppConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     dead_peer_timeout: float = 30.0
     max_message_size: int = 1 << 20
     handshake_timeout: float = 10.0
+    frame_log_size: int = 16
 
 
 class StationsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -26,6 +26,7 @@ from trio_websocket import WebSocketConnection, WebSocketRequest, WebSocketServe
 
 from .config import Config
 from .events import StationConnected, StationDisconnected
+from .frame_log import FrameLog
 from .handlers import Hooks, Registration, StationContext
 from .handlers.context import CsrSigner
 from .logs import STATION
@@ -153,6 +154,8 @@ class StationServer:
         self.ca = ca
         self.clock = clock
         self.connections: dict[str, StationConnection] = {}
+        # Recent frames per station, kept across reconnects; forgotten with the station.
+        self.frame_logs: dict[str, FrameLog] = {}
         self.ports: list[int] = []
 
     async def serve(
@@ -295,6 +298,7 @@ class StationServer:
             call_timeout=ocpp.call_timeout,
             answer_deadline=ocpp.answer_deadline,
             authorize_deadline=ocpp.authorize_deadline,
+            frame_log=self._frame_log(station.station_id),
         )
         previous = self.connections.get(station.station_id)
         self.connections[station.station_id] = connection
@@ -316,6 +320,15 @@ class StationServer:
                 del self.connections[station.station_id]
             log.info("%s disconnected", station.station_id)
             ctx.emit(StationDisconnected(station.station_id))
+
+    def _frame_log(self, station_id: str) -> FrameLog | None:
+        size = self.config.ocpp.frame_log_size
+        if size <= 0:
+            return None
+        log_ = self.frame_logs.get(station_id)
+        if log_ is None:
+            log_ = self.frame_logs[station_id] = FrameLog(size)
+        return log_
 
     async def _keepalive(self, connection: StationConnection) -> None:
         """Ping every `ping_interval`; close the socket when a pong takes too long."""

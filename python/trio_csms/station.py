@@ -21,6 +21,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from .errors import CallError, CallRefused, CallTimeout, ConnectionLost, InvalidResponse
+from .frame_log import FrameLog
 from .handlers import HANDLERS, StationContext
 from .logs import MESSAGE_ID
 from .messages import (
@@ -101,6 +102,7 @@ class StationConnection:
         metrics: where observations go.
         call_timeout: default seconds a CSMS CALL waits for its answer.
         answer_deadline / authorize_deadline: seconds to answer a station CALL.
+        frame_log: where recent frames are recorded, or None.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class StationConnection:
         ctx: StationContext,
         metrics: Metrics,
         *,
+        frame_log: FrameLog | None = None,
         call_timeout: float,
         answer_deadline: float,
         authorize_deadline: float,
@@ -121,6 +124,7 @@ class StationConnection:
         self.answer_deadline = answer_deadline
         self.authorize_deadline = authorize_deadline
         self.session = RpcSession()
+        self.frame_log = frame_log
         self.closed = trio.Event()
         self._outbound_send, self._outbound_receive = trio.open_memory_channel[_PendingCall](
             OUTBOUND_QUEUE
@@ -155,6 +159,8 @@ class StationConnection:
                 message = await self.ws.get_message()
             except ConnectionClosed:
                 return
+            if self.frame_log is not None:
+                self.frame_log.record("in", message)
             data = message.encode() if isinstance(message, str) else message
             now = trio.current_time()
             if now >= self._next_touch:  # last_seen, at most once a second per station
@@ -360,6 +366,8 @@ class StationConnection:
 
     async def _send(self, frame: bytes) -> None:
         """Write one OCPP-J frame (a websocket text message, Part 4 §4.1.2)."""
+        if self.frame_log is not None:
+            self.frame_log.record("out", frame)
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and ends
             await self.ws.send_message(frame.decode())
 

@@ -787,3 +787,31 @@ async def test_openapi_document_is_served(tmp_path: Path) -> None:
             assert answer.json["openapi"].startswith("3.")
             assert "/api/v1/stations/{stationId}/call/{action}" in answer.json["paths"]
             assert (await api.get("/api/v1/openapi.json", token=None)).status == 401
+
+
+# --- recent frames --------------------------------------------------------------------------
+
+
+async def test_messages_show_recent_frames_both_ways_and_survive_reconnects(
+    tmp_path: Path,
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path, ocpp={"frame_log_size": 4}) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            assert (await api.get("/api/v1/stations/CS1/messages")).json == {"messages": []}
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                await sim.heartbeat()
+            async with running.station("CS1") as sim:
+                await sim.heartbeat()
+            answer = await api.get("/api/v1/stations/CS1/messages?limit=3")
+            assert answer.status == 200, answer.body
+            messages = answer.json["messages"]
+            assert [m["direction"] for m in messages] == ["out", "in", "out"]
+            assert [orjson.loads(m["frame"])[0] for m in messages] == [3, 2, 3]
+            assert orjson.loads(messages[1]["frame"])[2] == "Heartbeat"
+            assert all(m["timestamp"].endswith("Z") for m in messages)
+            everything = await api.get("/api/v1/stations/CS1/messages")
+            assert len(everything.json["messages"]) == 4  # frame_log_size bounds it
+            assert (await api.get("/api/v1/stations/CS1/messages?limit=0")).status == 400
+            assert (await api.get("/api/v1/stations/NOPE/messages")).status == 404

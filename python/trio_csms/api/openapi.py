@@ -206,6 +206,40 @@ def document() -> dict[str, Any]:
                     }
                 },
             },
+            "/api/v1/stations/{stationId}/messages": {
+                "parameters": [station_id],
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "messages": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "timestamp": {"type": "string"},
+                                                "direction": {"enum": ["in", "out"]},
+                                                "frame": {"type": "string"},
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        ),
+                        **_errors(400, 401, 404),
+                    },
+                },
+            },
             "/api/v1/stations/{stationId}/call/{action}": {
                 "parameters": [station_id, _path("action", {"type": "string", "enum": actions})],
                 "post": {

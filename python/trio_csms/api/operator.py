@@ -182,6 +182,7 @@ class OperatorApi:
             ("PUT", "/stations/{stationId}", self.put_station),
             ("DELETE", "/stations/{stationId}", self.delete_station),
             ("GET", "/stations/{stationId}/variables", self.get_variables),
+            ("GET", "/stations/{stationId}/messages", self.get_messages),
             ("POST", "/stations/{stationId}/call/{action}", self.call),
             ("POST", "/stations/{stationId}/password", self.rotate_password),
             ("GET", "/stations/{stationId}/reports/{requestId}", self.get_report),
@@ -264,6 +265,7 @@ class OperatorApi:
         station_id = request.params["stationId"]
         if not await self.store.delete_station(station_id):
             raise _not_found(f"unknown station {station_id!r}")
+        self.csms.server.frame_logs.pop(station_id, None)
         connection = self.csms.server.connections.get(station_id)
         if connection is not None:
             await connection.close(1000, "station deleted")
@@ -273,6 +275,25 @@ class OperatorApi:
         station = await self._station(request.params["stationId"])
         variables = await self.store.list_variables(station.station_id)
         return json_response(200, [_variable_json(variable) for variable in variables])
+
+    async def get_messages(self, request: Request) -> Response:
+        station = await self._station(request.params["stationId"])
+        limit = _limit(request.query.get("limit"), default=50)
+        frame_log = self.csms.server.frame_logs.get(station.station_id)
+        frames = frame_log.recent(limit) if frame_log is not None else []
+        return json_response(
+            200,
+            {
+                "messages": [
+                    {
+                        "timestamp": f.timestamp.isoformat().replace("+00:00", "Z"),
+                        "direction": f.direction,
+                        "frame": f.frame,
+                    }
+                    for f in frames
+                ]
+            },
+        )
 
     # --- CALLs ----------------------------------------------------------------------------
 
@@ -451,14 +472,7 @@ class OperatorApi:
             if query["active"] not in ("true", "false"):
                 raise _bad("active must be true or false")
             active = query["active"] == "true"
-        limit = 100
-        if "limit" in query:
-            try:
-                limit = int(query["limit"])
-            except ValueError:
-                limit = 0
-            if not 1 <= limit <= MAX_PAGE:
-                raise _bad(f"limit must be an integer from 1 to {MAX_PAGE}")
+        limit = _limit(query.get("limit"), default=100)
         transactions = await self.store.list_transactions(
             station_id=query.get("stationId") or None,
             active=active,
@@ -504,3 +518,16 @@ def _datetime(value: object) -> datetime:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _limit(value: str | None, *, default: int) -> int:
+    """A `limit` query parameter: an integer from 1 to MAX_PAGE (400 otherwise)."""
+    if value is None:
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise _bad(f"limit must be an integer from 1 to {MAX_PAGE}")
+    return limit
