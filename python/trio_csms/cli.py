@@ -1,4 +1,4 @@
-"""The `trio-csms` command line: `serve`, `stations add`, `check`."""
+"""The `trio-csms` command line: `serve`, `stations add`, `stations import`, `check`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import trio
 
-from . import __version__, logs
+from . import __version__, logs, stations_import
 from .config import Config, ConfigError, load_config
 from .csms import Csms
 from .messages import (
@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--security-profile", type=int, choices=[1, 2, 3], default=1)
     add.add_argument("--registration", choices=["Accepted", "Pending", "Rejected"])
+    bulk = station_commands.add_parser(
+        "import", help="create or update stations from a CSV or JSON-lines file (all or nothing)"
+    )
+    bulk.add_argument("file", help="CSV (stationId,password,securityProfile) or JSON lines")
     ca = commands.add_parser("ca", help="the certificate authority that signs station CSRs")
     ca_commands = ca.add_subparsers(dest="ca_command", required=True)
     init = ca_commands.add_parser("init", help="create a CA in [ca] directory (or --directory)")
@@ -107,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"trio-csms: {exc}", file=sys.stderr)
         return 2
     logs.configure(config.log.level)
+    if args.command == "stations" and args.stations_command == "import":
+        return trio.run(_import_stations, config, args.file)
     if args.command == "stations":
         return trio.run(_add_station, config, args)
     if args.command == "ca":
@@ -190,6 +196,28 @@ async def _add_station(config: Config, args: argparse.Namespace) -> int:
         await store.close()
     print(f"{'registered' if created else 'updated'} {args.station_id}", end="")
     print(f" with password {password}" if args.password is None and password else "")
+    return 0
+
+
+async def _import_stations(config: Config, path: str) -> int:
+    try:
+        data = await trio.Path(path).read_bytes()
+    except OSError as exc:
+        print(f"trio-csms: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        rows = stations_import.parse_import(stations_import.decode_import(data), filename=path)
+    except stations_import.InvalidImport as exc:
+        for line in stations_import.format_errors(exc):
+            print(f"{path}: {line}", file=sys.stderr)
+        return 2
+    store = open_store(config.store.url)
+    await store.open()
+    try:
+        result = await stations_import.import_stations(store, rows)
+    finally:
+        await store.close()
+    print(f"imported {result.total} stations ({result.created} created, {result.updated} updated)")
     return 0
 
 

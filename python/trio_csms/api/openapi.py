@@ -26,6 +26,31 @@ _ERROR = {
         }
     },
 }
+_IMPORT_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "rows"],
+            "properties": {
+                "code": {"type": "string", "enum": ["InvalidImport"]},
+                "message": {"type": "string"},
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["line", "message"],
+                        "properties": {
+                            "line": {"type": "integer"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
 _STATION = {
     "type": "object",
     "required": ["stationId", "connected", "securityProfile", "evses"],
@@ -182,6 +207,32 @@ def document() -> dict[str, Any]:
                         ),
                         **_errors(401),
                     }
+                }
+            },
+            "/api/v1/stations:import": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            media: {"schema": {"type": "string"}}
+                            for media in ("text/csv", "application/x-ndjson")
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["created", "updated"],
+                                "properties": {
+                                    "created": {"type": "integer"},
+                                    "updated": {"type": "integer"},
+                                },
+                            },
+                            "imported (all rows, or none on 400)",
+                        ),
+                        "400": _json(_IMPORT_ERROR, "invalid rows; nothing imported"),
+                        **_errors(401, 413),
+                    },
                 }
             },
             "/api/v1/stations/{stationId}": {

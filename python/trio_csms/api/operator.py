@@ -33,6 +33,12 @@ from ..messages import (
 from ..rpc.errors import OcppError
 from ..rpc.payloads import action_index, decode_request, encode
 from ..security.passwords import generate_password, hash_password, is_valid_password
+from ..stations_import import (
+    InvalidImport,
+    decode_import,
+    import_stations,
+    parse_import,
+)
 from ..store import (
     ConnectorRecord,
     IdTokenRecord,
@@ -178,6 +184,7 @@ class OperatorApi:
         routes = [
             ("GET", "/openapi.json", self.openapi),
             ("GET", "/stations", self.list_stations),
+            ("POST", "/stations:import", self.import_stations),
             ("GET", "/stations/{stationId}", self.get_station),
             ("PUT", "/stations/{stationId}", self.put_station),
             ("DELETE", "/stations/{stationId}", self.delete_station),
@@ -260,6 +267,18 @@ class OperatorApi:
             station.previous_password_hash = None
         created = await self.store.put_station(station)
         return json_response(201 if created else 200, await self._station_json(station))
+
+    async def import_stations(self, request: Request) -> Response:
+        """Bulk create/update from a CSV or JSON-lines body; all or nothing (`stations_import`)."""
+        try:
+            text = decode_import(request.body)
+            rows = parse_import(text, content_type=request.headers.get("content-type"))
+        except InvalidImport as exc:
+            bad = [{"line": row.line, "message": row.message} for row in exc.rows]
+            error = {"code": "InvalidImport", "message": exc.message, "rows": bad}
+            return json_response(400, {"error": error})
+        result = await import_stations(self.store, rows)
+        return json_response(200, {"created": result.created, "updated": result.updated})
 
     async def delete_station(self, request: Request) -> Response:
         station_id = request.params["stationId"]
