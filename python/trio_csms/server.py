@@ -199,7 +199,19 @@ class StationServer:
         await server.run()
 
     async def _handle(self, request: WebSocketRequest) -> None:
-        outcome = await self._admit(request)
+        """One connection, from handshake to close. A failure here ends this connection only:
+        an exception escaping to trio-websocket would stop the server for every station."""
+        try:
+            await self._handle_connection(request)
+        except Exception:
+            log.exception("connection for %s failed", request.path)
+
+    async def _handle_connection(self, request: WebSocketRequest) -> None:
+        try:
+            outcome = await self._admit(request)
+        except Exception:  # a store failure, a malformed stored hash: refuse, don't crash
+            log.exception("handshake for %s failed", request.path)
+            outcome = Refusal(500, "internal_error", "the CSMS could not check this station")
         if isinstance(outcome, Refusal):
             self.metrics.handshake_refusals.labels(outcome.reason).inc()
             log.info("refused %s: %s (%s)", request.path, outcome.message, outcome.status)

@@ -664,3 +664,20 @@ async def test_accepted_set_network_profile_raises_the_profile_on_reconnect(
             assert station is not None
             assert (station.security_profile, station.pending_security_profile) == (2, None)
             assert await assert_refused(running, "CS119") == 403
+
+
+async def test_a_corrupt_stored_password_hash_refuses_that_station_only(tmp_path: Path) -> None:
+    """Bad stored data is the CSMS's fault: 500 for that station, and the server keeps serving
+    every other one (an exception escaping the handshake would stop the whole endpoint)."""
+    with trio.fail_after(TIMEOUT):
+        async with running_csms(tmp_path) as running:
+            await running.register("BROKEN")
+            station = await running.csms.store.get_station("BROKEN")
+            assert station is not None
+            station.password_hash = "scrypt$not-a-hash"
+            await running.csms.store.put_station(station)
+            assert await assert_refused(running, "BROKEN") == 500
+            assert refusals(running, "internal_error") == 1
+            await running.register("HEALTHY")
+            async with running.station("HEALTHY") as sim:
+                await boot_accepted(sim)
