@@ -815,3 +815,12 @@ async def test_messages_show_recent_frames_both_ways_and_survive_reconnects(
             assert len(everything.json["messages"]) == 4  # frame_log_size bounds it
             assert (await api.get("/api/v1/stations/CS1/messages?limit=0")).status == 400
             assert (await api.get("/api/v1/stations/NOPE/messages")).status == 404
+
+
+async def test_transactions_after_must_be_a_page_key(tmp_path: Path) -> None:
+    """Found by schemathesis: an `after` without '/' was a 500 from the store."""
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (_, api):
+            answer = await api.get("/api/v1/transactions?after=nokey")
+            assert answer.status == 400 and answer.error_code == "BadRequest", answer.body
+            assert (await api.get("/api/v1/transactions?after=CS1/T1")).status == 200

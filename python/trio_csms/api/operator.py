@@ -492,11 +492,14 @@ class OperatorApi:
                 raise _bad("active must be true or false")
             active = query["active"] == "true"
         limit = _limit(query.get("limit"), default=100)
+        after = query.get("after") or None
+        if after is not None and "/" not in after:
+            raise _bad("after must be '<stationId>/<transactionId>' of the last transaction seen")
         transactions = await self.store.list_transactions(
             station_id=query.get("stationId") or None,
             active=active,
             limit=limit,
-            after=query.get("after") or None,
+            after=after,
         )
         return json_response(
             200, {"transactions": [_transaction_json(tx, None) for tx in transactions]}
