@@ -824,3 +824,17 @@ async def test_transactions_after_must_be_a_page_key(tmp_path: Path) -> None:
             answer = await api.get("/api/v1/transactions?after=nokey")
             assert answer.status == 400 and answer.error_code == "BadRequest", answer.body
             assert (await api.get("/api/v1/transactions?after=CS1/T1")).status == 200
+
+
+async def test_a_method_a_path_does_not_have_is_405_with_allow(tmp_path: Path) -> None:
+    """RFC 9110 §15.5.6 (found by schemathesis): a 405 names the methods the path has."""
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (_, api):
+            for method in ("TRACE", "PATCH", "POST"):
+                answer = await api.request(method, "/api/v1/transactions")
+                assert answer.status == 405, (method, answer.body)
+                assert answer.headers["allow"] == "GET, HEAD"
+                assert answer.error_code == "MethodNotAllowed"
+            station = await api.request("PATCH", "/api/v1/stations/CS1")
+            assert station.headers["allow"] == "DELETE, GET, HEAD, PUT"
+            assert (await api.request("TRACE", "/api/v1/nothing-here")).status == 404

@@ -69,6 +69,7 @@ class Response:
     status: int
     body: bytes = b""
     content_type: bytes = JSON
+    allow: str | None = None  # the Allow header of a 405 (RFC 9110 §15.5.6)
 
 
 def json_response(status: int, value: object) -> Response:
@@ -79,19 +80,26 @@ class HttpError(Exception):
     """An error answer: raise it from a handler to send `{"error": {...}}` with `status`."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: dict[str, object] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, object] | None = None,
+        *,
+        allow: str | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.allow = allow
 
     def response(self) -> Response:
         error: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
-        return json_response(self.status, {"error": error})
+        return Response(self.status, orjson.dumps({"error": error}), allow=self.allow)
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -139,21 +147,27 @@ class Router:
 
     async def _dispatch(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
-        allowed = False
+        allowed: list[str] = []
         for route in self._routes:
             params = _match(route.segments, parts)
             if params is None:
                 continue
             method = "GET" if request.method == "HEAD" else request.method
             if route.method != method:
-                allowed = True
+                allowed.append(route.method)
                 continue
             if route.authenticated:
                 self._authenticate(request)
             request.params = params
             return await route.handler(request)
         if allowed:
-            raise HttpError(405, "MethodNotAllowed", f"{request.method} is not allowed here")
+            methods = sorted(set(allowed) | ({"HEAD"} if "GET" in allowed else set()))
+            raise HttpError(
+                405,
+                "MethodNotAllowed",
+                f"{request.method} is not allowed here",
+                allow=", ".join(methods),
+            )
         raise HttpError(404, "NotFound", "no such path")
 
     def _authenticate(self, request: Request) -> None:
@@ -230,8 +244,6 @@ class HttpServer:
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in event.headers
         }
-        if method not in METHODS:
-            return HttpError(405, "MethodNotAllowed", f"{method} is not supported").response()
         if "transfer-encoding" in headers:
             return HttpError(
                 411, "LengthRequired", "send the body with a Content-Length"
@@ -273,6 +285,8 @@ class HttpServer:
         ]
         if response.status == 401:
             headers.append((b"www-authenticate", b"Bearer"))
+        if response.allow is not None:
+            headers.append((b"allow", response.allow.encode()))
         if response.status == 204:
             headers = [(b"connection", b"close")]
         data = connection.send(h11.Response(status_code=response.status, headers=headers))
