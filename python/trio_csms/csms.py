@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -157,6 +156,3 @@ class Csms:
         response = await connection.call(request, timeout)
         await effects.after_call(self.store, station_id, request, response)
         return response
-
-    def statistics(self) -> dict[str, Any]:
-        return {"stations_connected": len(self.server.connections)}

@@ -12,7 +12,7 @@ from typing import Final
 
 import msgspec
 
-from ..messages import ACTIONS, ActionSpec, Message
+from ..messages import ACTIONS, Message
 from .errors import ErrorCode, OcppError, payload_error
 
 _ENCODER: Final = msgspec.json.Encoder()
@@ -29,10 +29,6 @@ def action_index(action: str) -> int:
         KeyError: `action` is not an OCPP 2.0.1 action.
     """
     return _INDEX[action]
-
-
-def spec_at(index: int) -> ActionSpec:
-    return ACTIONS[index]
 
 
 def decode_request(index: int, payload: bytes | memoryview) -> Message:
