@@ -3,7 +3,10 @@ API and embedding applications alike).
 
 - Requests answered later by notifications (GetBaseReport, GetReport, GetLog, UpdateFirmware,
   CustomerInformation, GetMonitoringReport, GetDisplayMessages) are recorded by requestId
-  before the CALL is sent, so their notifications can be matched (`store.put_request`).
+  before the CALL is sent, so their notifications can be matched (`store.put_request`). When
+  the station refuses one (any status but Accepted and AcceptedCanceled: Rejected,
+  InvalidCertificate, NotSupported, ...), no notification will follow: the record takes that
+  status and is complete.
 - SetVariables of SecurityCtrlr.BasicAuthPassword switches the stored password only when the
   station answers Accepted (A01, TC_A_09/TC_A_10); the old one stays admitted until the
   station first logs in with the new one (see `server.StationServer._check_password`).
@@ -14,7 +17,9 @@ API and embedding applications alike).
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
+from typing import Final
 
 import msgspec
 import trio
@@ -96,8 +101,32 @@ def new_security_profile(request: Message, response: Message) -> int | None:
     return None
 
 
+# Answers to a tracked request after which the station reports on it with notifications.
+_PROCEEDING: Final = frozenset({"Accepted", "AcceptedCanceled"})
+
+
+async def record_refusal(
+    store: Store, station_id: str, request: Message, response: Message
+) -> None:
+    """A tracked request the station refused is over: keep its answer as the final status."""
+    spec = ACTION_BY_REQUEST.get(type(request))
+    request_id = getattr(request, "request_id", None)
+    status = getattr(response, "status", None)
+    if spec is None or spec.action not in TRACKED_ACTIONS or not isinstance(request_id, int):
+        return
+    if not isinstance(status, enum.Enum) or status.value in _PROCEEDING:
+        return
+    record = await store.get_request(station_id, request_id)
+    if record is None or record.kind != spec.action:
+        return
+    record.status = str(status.value)
+    record.complete = True
+    await store.put_request(record)
+
+
 async def after_call(store: Store, station_id: str, request: Message, response: Message) -> None:
     """Apply what an answered CALL changes on the CSMS side."""
+    await record_refusal(store, station_id, request, response)
     password = new_password(request, response)
     profile = new_security_profile(request, response)
     if password is None and profile is None:

@@ -25,6 +25,12 @@ from trio_csms.messages import (
     CustomerInformationRequest,
     CustomerInformationResponse,
     CustomerInformationStatusEnumType,
+    FirmwareStatusEnumType,
+    FirmwareStatusNotificationRequest,
+    GetLogRequest,
+    GetLogResponse,
+    LogStatusEnumType,
+    LogStatusNotificationRequest,
     MeasurandEnumType,
     MeterValueType,
     NotifyCustomerInformationRequest,
@@ -35,6 +41,10 @@ from trio_csms.messages import (
     SetVariablesRequest,
     SetVariablesResponse,
     SetVariableStatusEnumType,
+    UpdateFirmwareRequest,
+    UpdateFirmwareResponse,
+    UpdateFirmwareStatusEnumType,
+    UploadLogStatusEnumType,
 )
 from trio_csms.rpc.errors import ErrorCode, OcppError
 from trio_csms.sim import ConnectionClosed, HandshakeRefused
@@ -42,6 +52,7 @@ from trio_csms.store import VariableRecord
 
 TIMEOUT = 10
 OTHER_PASSWORD = "Another-Valid-Password-2"
+_NOW = "2024-05-06T12:00:00Z"
 
 
 @asynccontextmanager
@@ -708,6 +719,100 @@ async def test_customer_information_is_collected_by_request_id(tmp_path: Path) -
                     info = (await api.get("/api/v1/stations/CS1/customer-information/5")).json
             assert info["kind"] == "CustomerInformation"
             assert info["parts"][0]["payload"]["data"] == "customer data"
+
+
+async def test_firmware_updates_and_log_uploads_follow_their_notifications(
+    tmp_path: Path,
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                firmware = {"location": "https://fw.example/1.bin", "retrieveDateTime": _NOW}
+                asked = await api.post(
+                    "/api/v1/stations/CS1/call/UpdateFirmware",
+                    {"requestId": 11, "firmware": firmware},
+                )
+                assert asked.status == 200, asked.body
+                for status in ("Downloading", "Downloaded"):
+                    await sim.call(
+                        FirmwareStatusNotificationRequest(
+                            status=FirmwareStatusEnumType(status), request_id=11
+                        )
+                    )
+                update = (await api.get("/api/v1/stations/CS1/firmware-updates/11")).json
+                assert update["kind"] == "UpdateFirmware" and update["requestId"] == 11
+                assert update["status"] == "Downloaded" and update["complete"] is False
+                assert [p["payload"]["status"] for p in update["parts"]] == [
+                    "Downloading",
+                    "Downloaded",
+                ]
+                await sim.call(
+                    FirmwareStatusNotificationRequest(
+                        status=FirmwareStatusEnumType.Installed, request_id=11
+                    )
+                )
+                update = (await api.get("/api/v1/stations/CS1/firmware-updates/11")).json
+                assert update["status"] == "Installed" and update["complete"] is True
+
+                log = {"remoteLocation": "https://logs.example/up"}
+                asked = await api.post(
+                    "/api/v1/stations/CS1/call/GetLog",
+                    {"requestId": 12, "logType": "DiagnosticsLog", "log": log},
+                )
+                assert asked.status == 200, asked.body
+                await sim.call(
+                    LogStatusNotificationRequest(
+                        status=UploadLogStatusEnumType.Uploaded, request_id=12
+                    )
+                )
+                upload = (await api.get("/api/v1/stations/CS1/log-uploads/12")).json
+                assert upload["kind"] == "GetLog" and upload["status"] == "Uploaded"
+                assert upload["complete"] is True and len(upload["parts"]) == 1
+            # Each endpoint shows its own kind of request only.
+            assert (await api.get("/api/v1/stations/CS1/log-uploads/11")).status == 404
+            assert (await api.get("/api/v1/stations/CS1/firmware-updates/12")).status == 404
+            assert (await api.get("/api/v1/stations/CS1/firmware-updates/x")).status == 400
+            assert (await api.get("/api/v1/stations/NOPE/log-uploads/12")).status == 404
+
+
+async def test_a_refused_tracked_request_is_complete_with_the_refusal(tmp_path: Path) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                sim.handle(
+                    UpdateFirmwareRequest,
+                    lambda _: UpdateFirmwareResponse(
+                        status=UpdateFirmwareStatusEnumType.InvalidCertificate
+                    ),
+                )
+                sim.handle(
+                    GetLogRequest, lambda _: GetLogResponse(status=LogStatusEnumType.Rejected)
+                )
+                firmware = {"location": "https://fw.example/1.bin", "retrieveDateTime": _NOW}
+                await api.post(
+                    "/api/v1/stations/CS1/call/UpdateFirmware",
+                    {"requestId": 21, "firmware": firmware},
+                )
+                log = {"remoteLocation": "https://logs.example/up"}
+                await api.post(
+                    "/api/v1/stations/CS1/call/GetLog",
+                    {"requestId": 22, "logType": "SecurityLog", "log": log},
+                )
+                # Accepted leaves the request open: notifications will follow.
+                await api.post(
+                    "/api/v1/stations/CS1/call/CustomerInformation",
+                    {"requestId": 23, "report": True, "clear": False, "customerIdentifier": "C"},
+                )
+            update = (await api.get("/api/v1/stations/CS1/firmware-updates/21")).json
+            assert update["status"] == "InvalidCertificate" and update["complete"] is True
+            upload = (await api.get("/api/v1/stations/CS1/log-uploads/22")).json
+            assert upload["status"] == "Rejected" and upload["complete"] is True
+            info = (await api.get("/api/v1/stations/CS1/customer-information/23")).json
+            assert info["status"] is None and info["complete"] is False
 
 
 async def test_openapi_document_is_served(tmp_path: Path) -> None:

@@ -335,6 +335,24 @@ def document() -> dict[str, Any]:
                 "parameters": [station_id, request_id],
                 "get": {"responses": {"200": _json(_REQUEST_PARTS), **_errors(400, 401, 404)}},
             },
+            "/api/v1/stations/{stationId}/firmware-updates/{requestId}": {
+                "parameters": [station_id, request_id],
+                "get": {
+                    "description": "An UpdateFirmware request; status is the last firmware "
+                    "status reported for it (or the station's refusal), parts its "
+                    "FirmwareStatusNotifications, oldest first.",
+                    "responses": {"200": _json(_REQUEST_PARTS), **_errors(400, 401, 404)},
+                },
+            },
+            "/api/v1/stations/{stationId}/log-uploads/{requestId}": {
+                "parameters": [station_id, request_id],
+                "get": {
+                    "description": "A GetLog request; status is the last upload status "
+                    "reported for it (or the station's refusal), parts its "
+                    "LogStatusNotifications, oldest first.",
+                    "responses": {"200": _json(_REQUEST_PARTS), **_errors(400, 401, 404)},
+                },
+            },
             "/api/v1/id-tokens": {
                 "get": {
                     "responses": {

@@ -198,6 +198,12 @@ class OperatorApi:
                 "/stations/{stationId}/customer-information/{requestId}",
                 self.get_customer_information,
             ),
+            (
+                "GET",
+                "/stations/{stationId}/firmware-updates/{requestId}",
+                self.get_firmware_update,
+            ),
+            ("GET", "/stations/{stationId}/log-uploads/{requestId}", self.get_log_upload),
             ("GET", "/id-tokens", self.list_id_tokens),
             ("GET", "/id-tokens/{type}/{idToken}", self.get_id_token),
             ("PUT", "/id-tokens/{type}/{idToken}", self.put_id_token),
@@ -415,6 +421,14 @@ class OperatorApi:
 
     async def get_customer_information(self, request: Request) -> Response:
         return await self._parts(request, ("CustomerInformation",), "NotifyCustomerInformation")
+
+    async def get_firmware_update(self, request: Request) -> Response:
+        """An UpdateFirmware (L01) and the FirmwareStatusNotifications that report on it."""
+        return await self._parts(request, ("UpdateFirmware",), "FirmwareStatusNotification")
+
+    async def get_log_upload(self, request: Request) -> Response:
+        """A GetLog (N01) and the LogStatusNotifications that report on it."""
+        return await self._parts(request, ("GetLog",), "LogStatusNotification")
 
     # --- id tokens ------------------------------------------------------------------------
 
