@@ -1,4 +1,5 @@
-"""The `trio-csms` command line: `serve`, `stations add`, `stations import`, `check`."""
+"""The `trio-csms` command line: `serve`, `stations add`, `stations import`, `ca init`, `check`,
+`simulate`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -25,6 +27,7 @@ from .messages import (
 from .rpc import CallReceived, CallResultReceived, Role, RpcSession, frames
 from .security.ca import CertificateAuthority
 from .security.passwords import generate_password, hash_password, is_valid_password
+from .sim import command as sim_command
 from .store import StationRecord, open_store
 
 log = logging.getLogger("trio_csms")
@@ -87,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--key-type", choices=["ec", "rsa"], default="ec")
     init.add_argument("--common-name", default="trio-csms CA")
     commands.add_parser("check", help="smoke-check the protocol core in memory")
+    simulate = commands.add_parser(
+        "simulate", help="connect a fleet of simulated stations to a CSMS and measure it"
+    )
+    sim_command.add_arguments(simulate)
     return parser
 
 
@@ -105,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return _check()
+    if args.command == "simulate":
+        return _simulate(args)
     try:
         config = _config(args)
     except ConfigError as exc:
@@ -124,6 +133,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     trio.run(_serve, config, ca)
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """The simulator needs no CSMS configuration; per-station passwords come in the file
+    format `stations import` reads, so one file registers the fleet and drives it."""
+    passwords: dict[str, str] | None = None
+    if args.password_file:
+        path = args.password_file
+        try:
+            data = Path(path).read_bytes()
+            text = stations_import.decode_import(data)
+            rows = stations_import.parse_import(text, filename=path)
+        except OSError as exc:
+            print(f"trio-csms: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        except stations_import.InvalidImport as exc:
+            for line in stations_import.format_errors(exc):
+                print(f"{path}: {line}", file=sys.stderr)
+            return 2
+        passwords = {row.station_id: row.password for row in rows if row.password is not None}
+    return sim_command.run(args, passwords)
 
 
 def _check() -> int:

@@ -50,27 +50,9 @@ from ..messages import (
     BootNotificationRequest,
     BootNotificationResponse,
     BootReasonEnumType,
-    CertificateSignedRequest,
-    CertificateSignedResponse,
-    CertificateSignedStatusEnumType,
-    ChangeAvailabilityRequest,
-    ChangeAvailabilityResponse,
-    ChangeAvailabilityStatusEnumType,
     ChargingStationType,
-    ClearCacheRequest,
-    ClearCacheResponse,
-    ClearCacheStatusEnumType,
     ComponentType,
     ConnectorStatusEnumType,
-    CustomerInformationRequest,
-    CustomerInformationResponse,
-    CustomerInformationStatusEnumType,
-    DataTransferRequest,
-    DataTransferResponse,
-    DataTransferStatusEnumType,
-    DeleteCertificateRequest,
-    DeleteCertificateResponse,
-    DeleteCertificateStatusEnumType,
     EventDataType,
     EventNotificationEnumType,
     EventTriggerEnumType,
@@ -78,27 +60,11 @@ from ..messages import (
     GenericDeviceModelStatusEnumType,
     GetBaseReportRequest,
     GetBaseReportResponse,
-    GetInstalledCertificateIdsRequest,
-    GetInstalledCertificateIdsResponse,
-    GetInstalledCertificateStatusEnumType,
-    GetLocalListVersionRequest,
-    GetLocalListVersionResponse,
-    GetLogRequest,
-    GetLogResponse,
-    GetTransactionStatusRequest,
-    GetTransactionStatusResponse,
-    GetVariableResultType,
     GetVariablesRequest,
-    GetVariablesResponse,
-    GetVariableStatusEnumType,
     HeartbeatRequest,
     HeartbeatResponse,
     IdTokenEnumType,
     IdTokenType,
-    InstallCertificateRequest,
-    InstallCertificateResponse,
-    InstallCertificateStatusEnumType,
-    LogStatusEnumType,
     MeasurandEnumType,
     Message,
     MessageTriggerEnumType,
@@ -112,25 +78,8 @@ from ..messages import (
     NotifyReportResponse,
     ReadingContextEnumType,
     ReportDataType,
-    RequestStartStopStatusEnumType,
-    RequestStartTransactionRequest,
-    RequestStartTransactionResponse,
-    RequestStopTransactionRequest,
-    RequestStopTransactionResponse,
-    ResetRequest,
-    ResetResponse,
-    ResetStatusEnumType,
     SampledValueType,
-    SendLocalListRequest,
-    SendLocalListResponse,
-    SendLocalListStatusEnumType,
-    SetNetworkProfileRequest,
-    SetNetworkProfileResponse,
-    SetNetworkProfileStatusEnumType,
-    SetVariableResultType,
     SetVariablesRequest,
-    SetVariablesResponse,
-    SetVariableStatusEnumType,
     StatusNotificationRequest,
     StatusNotificationResponse,
     TransactionEventEnumType,
@@ -142,12 +91,6 @@ from ..messages import (
     TriggerMessageStatusEnumType,
     TriggerReasonEnumType,
     UnitOfMeasureType,
-    UnlockConnectorRequest,
-    UnlockConnectorResponse,
-    UnlockStatusEnumType,
-    UpdateFirmwareRequest,
-    UpdateFirmwareResponse,
-    UpdateFirmwareStatusEnumType,
     VariableAttributeType,
     VariableType,
 )
@@ -165,6 +108,7 @@ from ..rpc import (
     RpcStatistics,
     frames,
 )
+from .answers import CONSTANT_ANSWERS, constant_answer, get_variables, set_variables
 from .histogram import LatencyHistogram
 
 __all__ = [
@@ -1049,9 +993,9 @@ class SimStation:
     def _default_handlers(self) -> dict[type[Message], Handler[Any] | None]:
         """Answers for the CSMS CALLs the test catalogue sends; anything else: NotSupported."""
         return {
-            **{request_type: _constant(response) for request_type, response in _CONSTANT},
-            GetVariablesRequest: _get_variables,
-            SetVariablesRequest: _set_variables,
+            **{request_type: constant_answer(answer) for request_type, answer in CONSTANT_ANSWERS},
+            GetVariablesRequest: get_variables,
+            SetVariablesRequest: set_variables,
             GetBaseReportRequest: self._get_base_report,
             TriggerMessageRequest: self._trigger_message,
         }
@@ -1148,100 +1092,6 @@ class SimStation:
 _TRANSACTION_INFO_FIELDS: Final = frozenset(
     field.name for field in msgspec.structs.fields(TransactionType)
 ) - {"transaction_id"}
-
-
-def _constant(response: Message) -> Callable[[Message], Message]:
-    def answer(_request: Message) -> Message:
-        return msgspec.structs.replace(response)
-
-    return answer
-
-
-# Default answers that don't depend on the request: Accepted where a plain station would
-# accept, the honest "nothing here" where it holds no such data.
-_CONSTANT: Final[tuple[tuple[type[Message], Message], ...]] = (
-    (ResetRequest, ResetResponse(status=ResetStatusEnumType.Accepted)),
-    (
-        ChangeAvailabilityRequest,
-        ChangeAvailabilityResponse(status=ChangeAvailabilityStatusEnumType.Accepted),
-    ),
-    (ClearCacheRequest, ClearCacheResponse(status=ClearCacheStatusEnumType.Accepted)),
-    (UnlockConnectorRequest, UnlockConnectorResponse(status=UnlockStatusEnumType.Unlocked)),
-    (
-        RequestStartTransactionRequest,
-        RequestStartTransactionResponse(status=RequestStartStopStatusEnumType.Accepted),
-    ),
-    (
-        RequestStopTransactionRequest,
-        RequestStopTransactionResponse(status=RequestStartStopStatusEnumType.Accepted),
-    ),
-    (GetTransactionStatusRequest, GetTransactionStatusResponse(messages_in_queue=False)),
-    (
-        UpdateFirmwareRequest,
-        UpdateFirmwareResponse(status=UpdateFirmwareStatusEnumType.Accepted),
-    ),
-    (GetLogRequest, GetLogResponse(status=LogStatusEnumType.Accepted)),
-    (
-        CustomerInformationRequest,
-        CustomerInformationResponse(status=CustomerInformationStatusEnumType.Accepted),
-    ),
-    # TC_P_02-style: a vendor the station does not know is a business "no", not an error.
-    (
-        DataTransferRequest,
-        DataTransferResponse(status=DataTransferStatusEnumType.UnknownVendorId),
-    ),
-    (
-        CertificateSignedRequest,
-        CertificateSignedResponse(status=CertificateSignedStatusEnumType.Accepted),
-    ),
-    (
-        InstallCertificateRequest,
-        InstallCertificateResponse(status=InstallCertificateStatusEnumType.Accepted),
-    ),
-    (
-        DeleteCertificateRequest,
-        DeleteCertificateResponse(status=DeleteCertificateStatusEnumType.NotFound),
-    ),
-    (
-        GetInstalledCertificateIdsRequest,
-        GetInstalledCertificateIdsResponse(status=GetInstalledCertificateStatusEnumType.NotFound),
-    ),
-    (
-        SetNetworkProfileRequest,
-        SetNetworkProfileResponse(status=SetNetworkProfileStatusEnumType.Accepted),
-    ),
-    (GetLocalListVersionRequest, GetLocalListVersionResponse(version_number=0)),
-    (SendLocalListRequest, SendLocalListResponse(status=SendLocalListStatusEnumType.Accepted)),
-)
-
-
-def _get_variables(request: GetVariablesRequest) -> GetVariablesResponse:
-    # The simulator has no device model: every component is unknown (B06).
-    return GetVariablesResponse(
-        get_variable_result=[
-            GetVariableResultType(
-                attribute_status=GetVariableStatusEnumType.UnknownComponent,
-                attribute_type=data.attribute_type,
-                component=data.component,
-                variable=data.variable,
-            )
-            for data in request.get_variable_data
-        ]
-    )
-
-
-def _set_variables(request: SetVariablesRequest) -> SetVariablesResponse:
-    return SetVariablesResponse(
-        set_variable_result=[
-            SetVariableResultType(
-                attribute_status=SetVariableStatusEnumType.Accepted,
-                attribute_type=data.attribute_type,
-                component=data.component,
-                variable=data.variable,
-            )
-            for data in request.set_variable_data
-        ]
-    )
 
 
 def _build_meter_value(

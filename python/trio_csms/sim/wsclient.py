@@ -1,0 +1,388 @@
+"""A lean websocket client (RFC 6455) for the fleet simulator: no task of its own.
+
+`SimStation` rides on trio-websocket, which gives every connection a reader task, a channel
+hop per message and a few kilobytes of state: right for one station under test, too heavy for
+twenty thousand. Here the handshake goes through h11 and the frames are written and parsed in
+this module, on a plain Trio stream, by whichever task calls `WsClient.receive` or `send_text`.
+Memory per idle connection is the stream and a few attributes; nothing wakes until bytes come.
+
+Only what a charging station needs: text messages out (masked, unfragmented), text messages
+in (fragmented or not), pings answered with pongs, the closing handshake. Binary messages from
+the server are reported so the caller can count them; they are not OCPP-J.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import ssl
+import struct
+from collections.abc import Sequence
+from typing import Final
+
+import h11
+import trio
+
+from .station import ConnectFailed, HandshakeRefused, NoSubprotocol
+
+__all__ = [
+    "FrameParser",
+    "WsClient",
+    "WsClosed",
+    "WsProtocolError",
+    "encode_frame",
+    "open_ws",
+]
+
+OP_CONTINUATION: Final = 0x0
+OP_TEXT: Final = 0x1
+OP_BINARY: Final = 0x2
+OP_CLOSE: Final = 0x8
+OP_PING: Final = 0x9
+OP_PONG: Final = 0xA
+
+_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+_RECEIVE_SIZE: Final = 65536
+_MAX_HANDSHAKE: Final = 65536  # bytes of HTTP response we are willing to read
+_SHORT: Final = struct.Struct("!H")
+_LONG: Final = struct.Struct("!Q")
+
+
+class WsProtocolError(Exception):
+    """The server broke RFC 6455; `code` is the close code we answer with."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class WsClosed(Exception):
+    """The connection is closed: `code` as received (1006 when no close frame came)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"websocket closed (code {code}, reason {reason!r})")
+        self.code = code
+        self.reason = reason
+
+
+def encode_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
+    """One final client frame of `opcode`, masked with the 4-byte `mask` (RFC 6455 §5.3)."""
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x80 | opcode, 0x80 | length))
+    elif length < 65536:
+        header = bytes((0x80 | opcode, 0xFE)) + _SHORT.pack(length)
+    else:
+        header = bytes((0x80 | opcode, 0xFF)) + _LONG.pack(length)
+    if not length:
+        return header + mask
+    # XOR as one big integer: a few hundred nanoseconds for an OCPP-sized payload.
+    key = (mask * (length // 4 + 1))[:length]
+    masked = int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")
+    return header + mask + masked.to_bytes(length, "little")
+
+
+class FrameParser:
+    """Turns the bytes a server sends into whole messages, incrementally.
+
+    `feed` returns `(opcode, payload)` pairs: OP_TEXT and OP_BINARY for complete (reassembled)
+    messages, and the control frames OP_PING, OP_PONG and OP_CLOSE as they come.
+
+    Raises (from `feed`):
+        WsProtocolError: a masked or malformed frame, or a message over `max_message_size`.
+    """
+
+    __slots__ = ("_buffer", "_fragments", "_fragments_opcode", "_fragments_size", "max_size")
+
+    def __init__(self, max_message_size: int = 1 << 20) -> None:
+        self.max_size = max_message_size
+        self._buffer = b""  # an incomplete frame's bytes, kept only between `feed` calls
+        self._fragments: list[bytes] = []
+        self._fragments_opcode = 0
+        self._fragments_size = 0
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        messages: list[tuple[int, bytes]] = []
+        position, size = 0, len(data)
+        while size - position >= 2:
+            first, second = data[position], data[position + 1]
+            if second & 0x80:
+                raise WsProtocolError(1002, "the server masked a frame")
+            if first & 0x70:
+                raise WsProtocolError(1002, "a frame has reserved bits set")
+            length = second & 0x7F
+            start = position + 2
+            if length == 126:
+                if size - start < 2:
+                    break
+                (length,) = _SHORT.unpack_from(data, start)
+                start += 2
+            elif length == 127:
+                if size - start < 8:
+                    break
+                (length,) = _LONG.unpack_from(data, start)
+                start += 8
+            if length > self.max_size:
+                raise WsProtocolError(1009, f"a frame of {length} bytes is too big")
+            end = start + length
+            if end > size:
+                break
+            self._frame(first & 0x80, first & 0x0F, data[start:end], messages)
+            position = end
+        if position < size:
+            self._buffer = data[position:]
+        return messages
+
+    def _frame(self, fin: int, opcode: int, payload: bytes, out: list[tuple[int, bytes]]) -> None:
+        if opcode >= OP_CLOSE:
+            if not fin or len(payload) > 125 or opcode > OP_PONG:
+                raise WsProtocolError(1002, f"invalid control frame (opcode {opcode})")
+            out.append((opcode, payload))
+        elif opcode == OP_CONTINUATION:
+            if not self._fragments_opcode:
+                raise WsProtocolError(1002, "a continuation frame without a message")
+            self._add_fragment(payload)
+            if fin:
+                out.append((self._fragments_opcode, b"".join(self._fragments)))
+                self._fragments.clear()
+                self._fragments_opcode = self._fragments_size = 0
+        elif opcode in (OP_TEXT, OP_BINARY):
+            if self._fragments_opcode:
+                raise WsProtocolError(1002, "a new message began before the last one ended")
+            if fin:
+                out.append((opcode, payload))
+            else:
+                self._fragments_opcode = opcode
+                self._add_fragment(payload)
+        else:
+            raise WsProtocolError(1002, f"unknown opcode {opcode}")
+
+    def _add_fragment(self, payload: bytes) -> None:
+        self._fragments_size += len(payload)
+        if self._fragments_size > self.max_size:
+            raise WsProtocolError(1009, f"a message of over {self.max_size} bytes")
+        self._fragments.append(payload)
+
+
+Stream = trio.SocketStream | trio.SSLStream[trio.SocketStream]
+
+
+class WsClient:
+    """One open client websocket; `open_ws` makes it.
+
+    One task receives (`receive`); any task may send. Sends never interleave: while one task
+    writes, frames other tasks send are queued and written by it, in order, so `send_text`
+    does not block behind another sender and needs no lock.
+    """
+
+    __slots__ = ("_close_sent", "_outbox", "_parser", "_pending", "_stream", "closed")
+
+    def __init__(self, stream: Stream, leftover: bytes, max_message_size: int) -> None:
+        self._stream = stream
+        self._parser = FrameParser(max_message_size)
+        self._pending = leftover  # bytes that came with the handshake answer
+        self._outbox: list[bytes] | None = None  # not None while a task is writing
+        self._close_sent = False
+        #: Why the connection closed, once it has.
+        self.closed: WsClosed | None = None
+
+    async def receive(self) -> list[bytes]:
+        """Wait for bytes; returns the text messages they complete (perhaps none).
+
+        Pings are answered; binary messages are dropped. A close frame is answered, and then
+        `WsClosed` is raised, as it is for a closed or broken connection.
+
+        Raises:
+            WsClosed: the connection is closed (`closed` says why).
+        """
+        if self.closed is not None:
+            raise self.closed
+        if self._pending:
+            data, self._pending = self._pending, b""
+        else:
+            try:
+                data = bytes(await self._stream.receive_some(_RECEIVE_SIZE))
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                raise self._mark_closed(1006, f"connection lost: {exc.__cause__ or exc}") from None
+            if not data:
+                raise self._mark_closed(1006, "connection closed without a close frame")
+        try:
+            frames = self._parser.feed(data)
+        except WsProtocolError as exc:
+            await self.close(exc.code, str(exc)[:100])
+            raise self._mark_closed(exc.code, str(exc)) from None
+        texts: list[bytes] = []
+        for opcode, payload in frames:
+            if opcode == OP_TEXT:
+                texts.append(payload)
+            elif opcode == OP_PING:
+                await self._write(encode_frame(OP_PONG, payload, os.urandom(4)))
+            elif opcode == OP_CLOSE:
+                code, reason = _close_payload(payload)
+                await self.close(code if code != 1005 else 1000)
+                raise self._mark_closed(code, reason)
+        return texts
+
+    async def send_text(self, payload: bytes) -> None:
+        """Send one text message (UTF-8 bytes).
+
+        Raises:
+            WsClosed: the connection is closed or broke while writing.
+        """
+        if self.closed is not None:
+            raise self.closed
+        await self._write(encode_frame(OP_TEXT, payload, os.urandom(4)))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send the close frame (once); the server's close frame then ends `receive`."""
+        if self._close_sent or self.closed is not None:
+            return
+        self._close_sent = True
+        body = _SHORT.pack(code) + reason.encode("utf-8")[:123]
+        with contextlib.suppress(WsClosed):
+            await self._write(encode_frame(OP_CLOSE, body, os.urandom(4)))
+
+    async def aclose(self) -> None:
+        """Drop the TCP (and TLS) connection at once."""
+        self._mark_closed(1006, "closed by the simulator")
+        await trio.aclose_forcefully(self._stream)
+
+    async def _write(self, frame: bytes) -> None:
+        if self._outbox is not None:  # another task is writing: it sends this one too
+            self._outbox.append(frame)
+            return
+        outbox: list[bytes] = []
+        self._outbox = outbox
+        try:
+            await self._stream.send_all(frame)
+            while outbox:
+                data = b"".join(outbox)
+                outbox.clear()
+                await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise self._mark_closed(1006, f"connection lost: {exc.__cause__ or exc}") from None
+        finally:
+            self._outbox = None
+
+    def _mark_closed(self, code: int, reason: str) -> WsClosed:
+        if self.closed is None:
+            self.closed = WsClosed(code, reason)
+        return self.closed
+
+
+def _close_payload(payload: bytes) -> tuple[int, str]:
+    if len(payload) < 2:
+        return 1005, ""  # RFC 6455 §7.1.5: no status code was present
+    (code,) = _SHORT.unpack_from(payload)
+    return code, payload[2:].decode("utf-8", "replace")
+
+
+async def open_ws(
+    host: str,
+    port: int,
+    *,
+    host_header: str,
+    resource: str,
+    subprotocol: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    ssl_context: ssl.SSLContext | None = None,
+    max_message_size: int = 1 << 20,
+) -> WsClient:
+    """Connect (TCP, TLS if `ssl_context` is given) and do the opening handshake.
+
+    The caller bounds the time (a cancel scope); cancelled or failed, nothing is left open.
+
+    Raises:
+        HandshakeRefused: the server answered the upgrade with an HTTP error.
+        NoSubprotocol: the server did not agree on `subprotocol`.
+        ConnectFailed: no connection, a TLS error, or an answer that is no websocket upgrade.
+    """
+    try:
+        if ssl_context is None:
+            stream: Stream = await trio.open_tcp_stream(host, port)
+        else:
+            stream = await trio.open_ssl_over_tcp_stream(
+                host, port, ssl_context=ssl_context, https_compatible=True
+            )
+    except OSError as exc:
+        raise ConnectFailed(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        leftover = await _handshake(stream, host_header, resource, subprotocol, headers)
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    return WsClient(stream, leftover, max_message_size)
+
+
+async def _handshake(
+    stream: Stream,
+    host_header: str,
+    resource: str,
+    subprotocol: str,
+    headers: Sequence[tuple[bytes, bytes]],
+) -> bytes:
+    key = base64.b64encode(os.urandom(16))
+    http = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HANDSHAKE)
+    request = h11.Request(
+        method="GET",
+        target=resource.encode(),
+        headers=[
+            (b"Host", host_header.encode()),
+            (b"Upgrade", b"websocket"),
+            (b"Connection", b"Upgrade"),
+            (b"Sec-WebSocket-Key", key),
+            (b"Sec-WebSocket-Version", b"13"),
+            (b"Sec-WebSocket-Protocol", subprotocol.encode()),
+            *headers,
+        ],
+    )
+    try:
+        await stream.send_all(http.send(request))
+        answer = await _next_event(stream, http)
+        if isinstance(answer, h11.InformationalResponse) and answer.status_code == 101:
+            _check_upgrade(answer, key, subprotocol)
+            leftover: bytes = http.trailing_data[0]
+            return leftover
+        if isinstance(answer, h11.Response):
+            raise HandshakeRefused(answer.status_code, answer.headers, await _body(stream, http))
+        raise ConnectFailed(f"the server answered the websocket upgrade with {answer!r}")
+    except (trio.BrokenResourceError, ssl.SSLError, h11.ProtocolError) as exc:
+        raise ConnectFailed(f"the websocket handshake failed: {exc.__cause__ or exc}") from None
+
+
+async def _next_event(stream: Stream, http: h11.Connection) -> object:
+    while True:
+        event = http.next_event()
+        if event is not h11.NEED_DATA:
+            return event
+        data = bytes(await stream.receive_some(_RECEIVE_SIZE))
+        if not data:
+            raise ConnectFailed("the server closed the connection during the handshake")
+        http.receive_data(data)
+
+
+async def _body(stream: Stream, http: h11.Connection) -> bytes | None:
+    parts: list[bytes] = []
+    with trio.move_on_after(1):  # the status is what matters; the body is a courtesy
+        while True:
+            event = await _next_event(stream, http)
+            if isinstance(event, h11.Data):
+                parts.append(bytes(event.data))
+            else:
+                break
+    return b"".join(parts) or None
+
+
+def _check_upgrade(answer: h11.InformationalResponse, key: bytes, subprotocol: str) -> None:
+    fields = {name.lower(): value for name, value in answer.headers}
+    expected = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+    if fields.get(b"sec-websocket-accept") != expected:
+        raise ConnectFailed("the server's Sec-WebSocket-Accept does not match our key")
+    selected = fields.get(b"sec-websocket-protocol")
+    if selected != subprotocol.encode():
+        raise NoSubprotocol([subprotocol], None if selected is None else selected.decode())
