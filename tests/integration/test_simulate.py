@@ -64,6 +64,19 @@ async def test_boot_scenario_boots_every_station_and_then_stays_idle(tmp_path: P
     assert (report["firstStation"], report["lastStation"]) == ("SIM00001", "SIM00004")
 
 
+async def test_until_booted_ends_the_run_once_every_station_is_accepted(tmp_path: Path) -> None:
+    with trio.fail_after(30):
+        async with running_csms(tmp_path, **LAB) as csms:
+            status, report, _ = await simulate(
+                "--url", csms.url, "--count", "5", "--scenario", "boot", "--until-booted",
+                "--duration", "20",
+            )  # fmt: skip
+    assert status == 0, report
+    assert report["accepted"] == 5
+    assert report["bootStormSeconds"] <= report["elapsedSeconds"] < 10
+    assert report["actions"]["BootNotification"]["minMs"] > 0
+
+
 async def test_heartbeat_scenario_sends_at_the_given_interval(tmp_path: Path) -> None:
     with trio.fail_after(30):
         async with running_csms(tmp_path, **LAB) as csms:
@@ -117,6 +130,19 @@ async def test_closed_loop_keeps_every_station_busy(tmp_path: Path) -> None:
     assert report["mode"] == "closed"
     # a paced heartbeat would wait the boot answer's 300 s interval: none would be sent
     assert counts(report)["Heartbeat"] > 50
+    assert report["callsPerSecond"] > 0
+
+
+async def test_until_steady_for_measures_a_fixed_time_after_the_boots(tmp_path: Path) -> None:
+    with trio.fail_after(30):
+        async with running_csms(tmp_path, **LAB) as csms:
+            status, report, _ = await simulate(
+                "--url", csms.url, "--count", "4", "--scenario", "heartbeat", "--closed-loop",
+                "--until-steady-for", "1", "--duration", "20",
+            )  # fmt: skip
+    assert status == 0, report
+    steady = report["elapsedSeconds"] - report["steadyFromSeconds"]
+    assert 1 <= steady < 1.5, steady
     assert report["callsPerSecond"] > 0
 
 
@@ -202,8 +228,9 @@ async def test_the_stations_answer_the_csms_calls(tmp_path: Path) -> None:
             outcome: dict[str, Any] = {}
 
             async def run() -> None:
+                # 8 s: room for a slow start on a loaded machine before the two CSMS calls
                 outcome["result"] = await simulate(
-                    "--url", csms.url, "--count", "1", "--scenario", "boot", "--duration", "3"
+                    "--url", csms.url, "--count", "1", "--scenario", "boot", "--duration", "8"
                 )
 
             nursery.start_soon(run)
@@ -241,6 +268,7 @@ async def call_when_booted(csms: RunningCsms, station_id: str) -> list[object]:
         (["--ca-file", "/nonexistent/ca.pem", "--url", "wss://127.0.0.1:1/ocpp"], "No such file"),
         (["--password-file", "/nonexistent/fleet.csv"], "cannot read /nonexistent/fleet.csv"),
         (["--count", "100000"], "run several processes with --first"),
+        (["--until-steady-for", "0"], "steady phase's length must be positive"),
     ],
 )
 async def test_bad_options_are_refused_with_a_reason(args: list[str], message: str) -> None:

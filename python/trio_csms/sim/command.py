@@ -103,6 +103,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--call-timeout", type=float, default=30.0, help="seconds (default 30)")
     load.add_argument("--connect-timeout", type=float, default=30.0, help="seconds (default 30)")
     load.add_argument("--seed", type=int, help="for reproducible pauses and meter readings")
+    load.add_argument(
+        "--until-booted",
+        action="store_true",
+        help="stop once every station is Accepted (a boot storm), at most after --duration",
+    )
+    load.add_argument(
+        "--until-steady-for",
+        type=float,
+        metavar="SECONDS",
+        help="stop this long after every station has booted, at most after --duration",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -173,6 +184,8 @@ def _options(args: argparse.Namespace, passwords: Mapping[str, str] | None) -> F
         connect_timeout=args.connect_timeout,
         call_timeout=args.call_timeout,
         seed=args.seed,
+        until_booted=args.until_booted,
+        steady_seconds=args.until_steady_for,
     )
 
 

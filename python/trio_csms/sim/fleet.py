@@ -133,6 +133,11 @@ class FleetOptions:
         call_timeout: seconds a CALL may wait for its answer before it counts as timed out.
         close_timeout: seconds the closing handshakes may take at the end.
         seed: for the random pauses and meter readings; None: different every run.
+        until_booted: end the run as soon as every station is Accepted (a boot storm's
+            measure), or at `duration` if that comes first.
+        steady_seconds: end the run this many seconds after the steady phase began (every
+            station booted or failed), so a measurement does not depend on how long the
+            connections took; `duration` still bounds the whole run.
     """
 
     url: str
@@ -153,6 +158,8 @@ class FleetOptions:
     call_timeout: float = 30.0
     close_timeout: float = 5.0
     seed: int | None = None
+    until_booted: bool = False
+    steady_seconds: float | None = None
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.url)
@@ -170,6 +177,8 @@ class FleetOptions:
             raise ValueError("duration must be positive, the connect rate and concurrency too")
         if not (self.connect_timeout > 0 and self.call_timeout > 0 and self.close_timeout > 0):
             raise ValueError("timeouts must be positive")
+        if self.steady_seconds is not None and not self.steady_seconds > 0:
+            raise ValueError("the steady phase's length must be positive")
 
     def station_id(self, number: int) -> str:
         """The identity of station `number`."""
@@ -223,6 +232,7 @@ class ActionReport:
     errors: int
     invalid: int
     timeouts: int
+    min: float
     mean: float
     percentiles: dict[float, float]
     max: float
@@ -233,6 +243,7 @@ class ActionReport:
             "errors": self.errors,
             "invalid": self.invalid,
             "timeouts": self.timeouts,
+            "minMs": _ms(self.min),
             "meanMs": _ms(self.mean),
         }
         data.update({f"p{p:g}Ms": _ms(v) for p, v in self.percentiles.items()})
@@ -409,6 +420,7 @@ def _action_report(action: str, stats: _ActionStats) -> ActionReport:
         errors=stats.errors,
         invalid=stats.invalid,
         timeouts=stats.timeouts,
+        min=histogram.min,
         mean=histogram.mean,
         percentiles={p: histogram.percentile(p) for p in _PERCENTILES},
         max=histogram.max,
@@ -710,6 +722,7 @@ class Fleet:
         self._started = 0.0
         self._all_connected_at: float | None = None
         self._all_accepted_at: float | None = None
+        self._all_accepted = trio.Event()
         self._steady_at: float | None = None
         self._steady_event = trio.Event()
         self._steady_answered = 0
@@ -752,6 +765,7 @@ class Fleet:
         self._accepted += 1
         if self._accepted == self.options.count:
             self._all_accepted_at = trio.current_time()
+            self._all_accepted.set()
         self._check_steady()
 
     # --- running ------------------------------------------------------------------------
@@ -769,11 +783,19 @@ class Fleet:
                 helpers.start_soon(self._pacer)
             async with trio.open_nursery() as stations:
                 stations.start_soon(self._connect_all, stations)
-                await trio.sleep_until(deadline)
+                with trio.move_on_at(deadline):
+                    if options.until_booted:
+                        await self._all_accepted.wait()
+                    elif options.steady_seconds is not None:
+                        await self._steady_event.wait()
+                        await trio.sleep(options.steady_seconds)
+                    else:
+                        await trio.sleep_forever()
+                stopped = min(trio.current_time(), deadline)
                 await self._stop()
                 stations.cancel_scope.cancel()
             helpers.cancel_scope.cancel()
-        return self._report(deadline)
+        return self._report(stopped)
 
     async def _stop(self) -> None:
         self.stopping = True
