@@ -148,6 +148,7 @@ class Csms:
         Raises:
             StationNotConnected: the station has no open connection.
             CallRefused, CallTimeout, CallError, ConnectionLost: see `StationConnection.call`.
+            OcppError: the request cannot be recorded (`effects.before_call`); nothing is sent.
         """
         connection = self.server.connections.get(station_id)
         if connection is None:

@@ -35,6 +35,7 @@ from .messages import (
     SetVariablesResponse,
     SetVariableStatusEnumType,
 )
+from .rpc.errors import ErrorCode, OcppError
 from .security.passwords import hash_password
 from .store import RequestRecord, Store
 
@@ -51,12 +52,27 @@ TRACKED_ACTIONS = frozenset(
 )
 
 
+#: The requestIds a recorded request may have: what the store keeps (64-bit signed). OCPP
+#: leaves `integer` unbounded; the operator API's OpenAPI document states this range.
+REQUEST_ID_RANGE = range(-(2**63), 2**63)
+
+
 async def before_call(store: Store, station_id: str, request: Message) -> None:
-    """Record a request that notifications will answer, by its requestId."""
+    """Record a request that notifications will answer, by its requestId.
+
+    Raises:
+        OcppError: PropertyConstraintViolation when its requestId is outside REQUEST_ID_RANGE
+            (the CALL must then not be sent: its notifications could not be matched).
+    """
     spec = ACTION_BY_REQUEST.get(type(request))
     request_id = getattr(request, "request_id", None)
     if spec is None or spec.action not in TRACKED_ACTIONS or not isinstance(request_id, int):
         return
+    if request_id not in REQUEST_ID_RANGE:
+        raise OcppError(
+            ErrorCode.PropertyConstraintViolation,
+            f"requestId {request_id} is outside the 64-bit range a recorded request can have",
+        )
     await store.put_request(
         RequestRecord(
             station_id=station_id,

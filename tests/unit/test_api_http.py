@@ -116,7 +116,7 @@ def test_configured_or_environment_token_wins(tmp_path: Path) -> None:
 
 
 def test_openapi_document_names_exactly_the_served_routes() -> None:
-    from trio_csms.api.openapi import document
+    from trio_csms.api.openapi import csms_actions, document
     from trio_csms.api.operator import OperatorApi
 
     router = Router("t")
@@ -124,12 +124,17 @@ def test_openapi_document_names_exactly_the_served_routes() -> None:
     served = {(method.lower(), pattern) for method, pattern in router.endpoints()}
     doc = document()
     documented = {
-        (method, path)
+        (method, _call_template(path))
         for path, item in doc["paths"].items()
         for method in item
         if method != "parameters"
     }
     assert documented == served
+    # One documented path per CSMS-to-station action, so each body has its action's schema.
+    prefix = "/api/v1/stations/{stationId}/call/"
+    called = sorted(path[len(prefix) :] for path in doc["paths"] if path.startswith(prefix))
+    assert called == csms_actions()
+    assert "Reset" in called and "BootNotification" not in called
     for path, item in doc["paths"].items():
         names = {p["name"] for p in item.get("parameters", [])}
         for method, operation in item.items():
@@ -139,6 +144,12 @@ def test_openapi_document_names_exactly_the_served_routes() -> None:
             assert "responses" in operation
         assert names >= {part[1:-1] for part in path.split("/") if part.startswith("{")}, path
     orjson.dumps(doc)  # JSON as it is
+
+
+def _call_template(path: str) -> str:
+    """The router's pattern a documented per-action call path is served by."""
+    head, sep, _ = path.partition("/call/")
+    return f"{head}/call/{{action}}" if sep else path
 
 
 class _FakeApi:

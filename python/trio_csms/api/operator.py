@@ -8,6 +8,7 @@ bearer token (see `api.auth`); errors are `{"error": {"code", "message"[, "detai
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,10 @@ ID_TOKEN_STATUSES = tuple(
 )
 ID_TOKEN_TYPES = tuple(kind.value for kind in IdTokenEnumType)
 MAX_ID_TOKEN = 36
+MAX_STATION_ID = 48
+# ASCII only: int() and float() also take "1_000", " 5" and other scripts' digits.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?")
 
 
 def _bad(message: str, code: str = "BadRequest") -> HttpError:
@@ -240,8 +245,9 @@ class OperatorApi:
 
     async def put_station(self, request: Request) -> Response:
         station_id = request.params["stationId"]
-        if not 1 <= len(station_id) <= 48 or "/" in station_id:
-            raise _bad("stationId must be 1 to 48 characters")
+        if not 1 <= len(station_id) <= MAX_STATION_ID or "/" in station_id or ":" in station_id:
+            # ':' could never log in (Basic auth splits on it), '/' never be in a URL path.
+            raise _bad(f"stationId must be 1 to {MAX_STATION_ID} characters, without ':' or '/'")
         body = _object_body(request)
         _unknown_fields(body, ("password", "securityProfile", "registrationStatus"))
         station = await self.store.get_station(station_id)
@@ -328,7 +334,6 @@ class OperatorApi:
         if spec is None or not spec.direction.sent_by_csms():
             raise _not_found(f"{action!r} is not a CSMS-to-station action of OCPP 2.0.1")
         timeout = _timeout(request.query.get("timeout"))
-        await self._station(station_id)
         if not request.body:
             raise _bad("the body must be the OCPP request payload")
         try:
@@ -336,6 +341,7 @@ class OperatorApi:
         except OcppError as error:
             description = f"invalid {action} request: {error.description}"
             raise HttpError(400, str(error.code), description) from None
+        await self._station(station_id)
         response = await self._call(station_id, message, timeout)
         return Response(200, b'{"response":' + encode(response) + b"}")
 
@@ -391,11 +397,8 @@ class OperatorApi:
 
     async def _parts(self, request: Request, kinds: tuple[str, ...], action: str) -> Response:
         station_id = request.params["stationId"]
+        request_id = _request_id(request.params["requestId"])
         await self._station(station_id)
-        try:
-            request_id = int(request.params["requestId"])
-        except ValueError:
-            raise _bad("requestId must be an integer") from None
         record = await self.store.get_request(station_id, request_id)
         if record is None or record.kind not in kinds:
             raise _not_found(f"no {'/'.join(kinds)} request {request_id} for {station_id!r}")
@@ -506,7 +509,7 @@ class OperatorApi:
                 raise _bad("active must be true or false")
             active = query["active"] == "true"
         limit = _limit(query.get("limit"), default=100)
-        after = query.get("after") or None
+        after = query.get("after")
         if after is not None and "/" not in after:
             raise _bad("after must be '<stationId>/<transactionId>' of the last transaction seen")
         transactions = await self.store.list_transactions(
@@ -529,12 +532,10 @@ class OperatorApi:
 
 
 def _timeout(value: str | None) -> float | None:
+    """A `timeout` query parameter: a decimal number of seconds in (0, MAX_CALL_TIMEOUT]."""
     if value is None:
         return None
-    try:
-        timeout = float(value)
-    except ValueError:
-        timeout = math.nan
+    timeout = float(value) if _DECIMAL.fullmatch(value) else math.nan
     if not 0 < timeout <= MAX_CALL_TIMEOUT:
         raise _bad(f"timeout must be a number of seconds in (0, {MAX_CALL_TIMEOUT:g}]")
     return timeout
@@ -552,6 +553,15 @@ def _datetime(value: object) -> datetime:
     raise _bad("cacheExpiryDateTime must be an RFC 3339 date-time with an offset, or null")
 
 
+def _request_id(value: str) -> int:
+    """A requestId path segment: a decimal integer a store can hold (64-bit signed)."""
+    if _INTEGER.fullmatch(value):
+        number = int(value)
+        if -(2**63) <= number < 2**63:
+            return number
+    raise _bad("requestId must be a 64-bit integer")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -560,10 +570,7 @@ def _limit(value: str | None, *, default: int) -> int:
     """A `limit` query parameter: an integer from 1 to MAX_PAGE (400 otherwise)."""
     if value is None:
         return default
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
+    limit = int(value) if _INTEGER.fullmatch(value) else 0
     if not 1 <= limit <= MAX_PAGE:
         raise _bad(f"limit must be an integer from 1 to {MAX_PAGE}")
     return limit
