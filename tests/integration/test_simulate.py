@@ -146,6 +146,26 @@ async def test_until_steady_for_measures_a_fixed_time_after_the_boots(tmp_path: 
     assert report["callsPerSecond"] > 0
 
 
+async def test_windows_are_reported_one_by_one(tmp_path: Path) -> None:
+    with trio.fail_after(30):
+        async with running_csms(tmp_path, **LAB) as csms:
+            status, report, _ = await simulate(
+                "--url", csms.url, "--count", "3", "--scenario", "heartbeat", "--rate", "40",
+                "--until-steady-for", "0.6", "--windows", "3", "--duration", "20",
+            )  # fmt: skip
+    assert status == 0, report
+    windows = report["windows"]
+    assert len(windows) == 3
+    for window in windows:
+        assert 0.6 <= window["seconds"] < 0.9
+        assert window["actions"]["Heartbeat"]["count"] == window["calls"] > 0
+        assert "BootNotification" not in window["actions"]
+    # the run's own figures cover every window (and the boots before them)
+    heartbeats = counts(report)["Heartbeat"]
+    assert heartbeats >= sum(window["calls"] for window in windows)
+    assert windows[1]["startSeconds"] >= windows[0]["startSeconds"] + 0.6
+
+
 async def test_fixed_rate_spreads_the_calls_over_the_stations(tmp_path: Path) -> None:
     with trio.fail_after(30):
         async with running_csms(tmp_path, **LAB) as csms:
@@ -269,6 +289,7 @@ async def call_when_booted(csms: RunningCsms, station_id: str) -> list[object]:
         (["--password-file", "/nonexistent/fleet.csv"], "cannot read /nonexistent/fleet.csv"),
         (["--count", "100000"], "run several processes with --first"),
         (["--until-steady-for", "0"], "steady phase's length must be positive"),
+        (["--windows", "2"], "more than 1 needs steady_seconds"),
     ],
 )
 async def test_bad_options_are_refused_with_a_reason(args: list[str], message: str) -> None:

@@ -114,6 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="stop this long after every station has booted, at most after --duration",
     )
+    load.add_argument(
+        "--windows",
+        type=int,
+        default=1,
+        help="with --until-steady-for: that many windows of that length, each reported",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -186,6 +192,7 @@ def _options(args: argparse.Namespace, passwords: Mapping[str, str] | None) -> F
         seed=args.seed,
         until_booted=args.until_booted,
         steady_seconds=args.until_steady_for,
+        windows=args.windows,
     )
 
 

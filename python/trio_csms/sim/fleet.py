@@ -84,7 +84,16 @@ from .scenarios import ScenarioOptions, Script, script
 from .station import OCPP201, ConnectFailed, HandshakeRefused, basic_auth
 from .wsclient import WsClient, WsClosed, open_ws
 
-__all__ = ["MODES", "ActionReport", "Fleet", "FleetOptions", "FleetReport", "Mode", "Progress"]
+__all__ = [
+    "MODES",
+    "ActionReport",
+    "Fleet",
+    "FleetOptions",
+    "FleetReport",
+    "Mode",
+    "Progress",
+    "WindowReport",
+]
 
 Mode = Literal["paced", "closed", "rate"]
 MODES: Final[tuple[Mode, ...]] = ("paced", "closed", "rate")
@@ -138,6 +147,9 @@ class FleetOptions:
         steady_seconds: end the run this many seconds after the steady phase began (every
             station booted or failed), so a measurement does not depend on how long the
             connections took; `duration` still bounds the whole run.
+        windows: with `steady_seconds`, measure this many consecutive windows of that length
+            on the same connections, each reported on its own (`FleetReport.windows`):
+            repeated measurements without reconnecting a large fleet.
     """
 
     url: str
@@ -160,6 +172,7 @@ class FleetOptions:
     seed: int | None = None
     until_booted: bool = False
     steady_seconds: float | None = None
+    windows: int = 1
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.url)
@@ -179,6 +192,8 @@ class FleetOptions:
             raise ValueError("timeouts must be positive")
         if self.steady_seconds is not None and not self.steady_seconds > 0:
             raise ValueError("the steady phase's length must be positive")
+        if self.windows < 1 or (self.windows > 1 and self.steady_seconds is None):
+            raise ValueError("windows must be at least 1, and more than 1 needs steady_seconds")
 
     def station_id(self, number: int) -> str:
         """The identity of station `number`."""
@@ -201,6 +216,16 @@ class _ActionStats:
         self.errors = 0  # answered with a CALLERROR
         self.invalid = 0  # answered with something that broke the schema or the framing
         self.timeouts = 0  # not answered within call_timeout
+
+    def merge(self, other: _ActionStats) -> None:
+        self.histogram.merge(other.histogram)
+        self.errors += other.errors
+        self.invalid += other.invalid
+        self.timeouts += other.timeouts
+
+    @property
+    def failed(self) -> int:
+        return self.errors + self.invalid + self.timeouts
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +281,31 @@ def _ms(seconds: float) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowReport:
+    """One measuring window of the steady phase (`FleetOptions.windows`)."""
+
+    start: float  # seconds from the start of the run
+    seconds: float
+    calls: int
+    missed: int
+    actions: list[ActionReport]
+
+    @property
+    def calls_per_second(self) -> float:
+        return self.calls / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "startSeconds": round(self.start, 3),
+            "seconds": round(self.seconds, 3),
+            "calls": self.calls,
+            "callsPerSecond": round(self.calls_per_second, 1),
+            "missedCalls": self.missed,
+            "actions": {a.action: a.to_json() for a in self.actions},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FleetReport:
     """What a fleet run measured; `to_json` for scripts, `format_table` for people.
 
@@ -284,6 +334,7 @@ class FleetReport:
     authorize_statuses: dict[str, int]
     actions: list[ActionReport]
     connect_latency: ActionReport
+    windows: list[WindowReport] = field(default_factory=list)
 
     @property
     def calls_per_second(self) -> float:
@@ -335,6 +386,7 @@ class FleetReport:
             "authorizeStatuses": self.authorize_statuses,
             "connect": self.connect_latency.to_json(),
             "actions": {a.action: a.to_json() for a in self.actions},
+            "windows": [window.to_json() for window in self.windows],
         }
 
     def format_table(self) -> str:
@@ -375,6 +427,12 @@ class FleetReport:
             lines.append(f"CALLs in flight when the run ended: {self.unanswered}")
         if self.frames_rejected:
             lines.append(f"{self.frames_rejected} frames from the CSMS were rejected")
+        for number, window in enumerate(self.windows, 1):
+            worst = max((a.percentiles[99.0] for a in window.actions), default=math.nan)
+            lines.append(
+                f"window {number}: {window.seconds:.1f} s, {window.calls_per_second:,.0f} calls/s,"
+                f" worst action p99 {_fmt_ms(worst)} ms, missed {window.missed}"
+            )
         if self.csms_calls:
             lines.append(f"CSMS calls answered: {_counts(self.csms_calls)}")
         if self.authorize_statuses:
@@ -706,7 +764,9 @@ class Fleet:
         self.boot_statuses: Counter[str] = Counter()
         self.authorize_statuses: Counter[str] = Counter()
         self.csms_calls: Counter[str] = Counter()
-        self._actions: dict[str, _ActionStats] = {}
+        self._actions: dict[str, _ActionStats] = {}  # since the last window closed
+        self._totals: dict[str, _ActionStats] = {}  # of the closed windows
+        self._windows: list[WindowReport] = []
         self._connect = _ActionStats()
         self._open: set[_Station] = set()
         self._connecting = 0
@@ -788,7 +848,10 @@ class Fleet:
                         await self._all_accepted.wait()
                     elif options.steady_seconds is not None:
                         await self._steady_event.wait()
-                        await trio.sleep(options.steady_seconds)
+                        if options.windows > 1:
+                            self._merge_totals()  # the boots are in no window
+                        for _ in range(options.windows):
+                            await self._window(options.steady_seconds)
                     else:
                         await trio.sleep_forever()
                 stopped = min(trio.current_time(), deadline)
@@ -850,6 +913,30 @@ class Fleet:
             if self.stopping and not self._open:
                 self._all_closed.set()
             await ws.aclose()
+
+    async def _window(self, seconds: float) -> None:
+        """Measure one window; with several, its figures are reported and then cleared."""
+        start, answered, missed = trio.current_time(), self.answered, self._missed
+        await trio.sleep(seconds)
+        if self.options.windows == 1:
+            return
+        now = trio.current_time()
+        actions = [_action_report(name, stats) for name, stats in sorted(self._actions.items())]
+        self._windows.append(
+            WindowReport(
+                start=start - self._started,
+                seconds=now - start,
+                calls=self.answered - answered,
+                missed=self._missed - missed,
+                actions=actions,
+            )
+        )
+        self._merge_totals()
+
+    def _merge_totals(self) -> None:
+        for name, stats in self._actions.items():
+            self._totals.setdefault(name, _ActionStats()).merge(stats)
+        self._actions = {}
 
     def _check_steady(self) -> None:
         """The steady phase begins once every station is booted or has failed."""
@@ -928,12 +1015,14 @@ class Fleet:
         return (
             sum(count for count, _ in self._connect_failures.values())
             + sum(count for count, _ in self._disconnects.values())
-            + sum(a.errors + a.invalid + a.timeouts for a in self._actions.values())
+            + sum(a.failed for a in self._actions.values())
+            + sum(a.failed for a in self._totals.values())
             + self.frames_rejected
         )
 
     def _report(self, stopped: float) -> FleetReport:
         started = self._started
+        self._merge_totals()
 
         def since_start(at: float | None) -> float | None:
             return None if at is None else at - started
@@ -958,8 +1047,9 @@ class Fleet:
             frames_rejected=self.frames_rejected,
             csms_calls=dict(self.csms_calls),
             authorize_statuses=dict(self.authorize_statuses),
-            actions=[_action_report(name, stats) for name, stats in sorted(self._actions.items())],
+            actions=[_action_report(name, stats) for name, stats in sorted(self._totals.items())],
             connect_latency=_action_report("(connect)", self._connect),
+            windows=list(self._windows),
         )
 
     async def _open_ws(self, station_id: str) -> WsClient | None:
