@@ -28,7 +28,7 @@ from .rpc import CallReceived, CallResultReceived, Role, RpcSession, frames
 from .security.ca import CertificateAuthority
 from .security.passwords import generate_password, hash_password, is_valid_password
 from .sim import command as sim_command
-from .store import StationRecord, open_store
+from .store import StationChanges, open_store
 
 log = logging.getLogger("trio_csms")
 
@@ -214,14 +214,12 @@ async def _add_station(config: Config, args: argparse.Namespace) -> int:
     store = open_store(config.store.url)
     await store.open()
     try:
-        station = await store.get_station(args.station_id) or StationRecord(
-            station_id=args.station_id, created_at=datetime.now(UTC)
+        changes = StationChanges(
+            security_profile=args.security_profile, registration_policy=args.registration
         )
-        station.security_profile = args.security_profile
-        station.registration_policy = args.registration
         if password is not None:
-            station.password_hash = await trio.to_thread.run_sync(hash_password, password)
-        created = await store.put_station(station)
+            changes.password_hash = await trio.to_thread.run_sync(hash_password, password)
+        created = await store.upsert_stations([(args.station_id, changes)], datetime.now(UTC))
     finally:
         await store.close()
     print(f"{'registered' if created else 'updated'} {args.station_id}", end="")

@@ -37,7 +37,7 @@ from .messages import (
 )
 from .rpc.errors import ErrorCode, OcppError
 from .security.passwords import hash_password
-from .store import RequestRecord, Store
+from .store import RequestRecord, StationChanges, Store
 
 TRACKED_ACTIONS = frozenset(
     {
@@ -150,10 +150,10 @@ async def after_call(store: Store, station_id: str, request: Message, response: 
     station = await store.get_station(station_id)
     if station is None:
         return
+    changes = StationChanges()
     if password is not None:
-        hashed = await trio.to_thread.run_sync(hash_password, password)
-        station.previous_password_hash = station.password_hash
-        station.password_hash = hashed
+        changes.password_hash = await trio.to_thread.run_sync(hash_password, password)
+        changes.previous_password_hash = station.password_hash
     if profile is not None and profile > station.security_profile:
-        station.pending_security_profile = profile
-    await store.put_station(station)
+        changes.pending_security_profile = profile
+    await store.update_station(station_id, changes)

@@ -19,6 +19,7 @@ import ssl
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import trio
@@ -34,7 +35,7 @@ from .metrics import Metrics
 from .security.passwords import PasswordVerifier, parse_basic_auth
 from .security.tls import peer_common_name
 from .station import StationConnection
-from .store.base import StationRecord, Store
+from .store.base import StationChanges, StationRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +232,10 @@ class StationServer:
         if station is None:
             if not self.config.stations.allow_unknown:
                 return Refusal(404, "unknown_station", f"unknown station {station_id}")
-            station = StationRecord(station_id=station_id, security_profile=1)
-            await self.store.put_station(station)
+            now = datetime.now(UTC)
+            station = StationRecord(station_id=station_id, created_at=now)
+            # Creates it, or (a concurrent first connect made it) leaves it as it is.
+            await self.store.upsert_stations([(station_id, StationChanges())], now)
             log.info("%s registered on first connect (allow_unknown)", station_id)
         profile = self._profile_of(request)
         if profile < station.security_profile:
@@ -258,7 +261,8 @@ class StationServer:
         if pending is not None and profile >= pending:
             station.security_profile = pending
             station.pending_security_profile = None
-            await self.store.put_station(station)
+            raised = StationChanges(security_profile=pending, pending_security_profile=None)
+            await self.store.update_station(station.station_id, raised)
             log.info("%s security profile raised to %d", station.station_id, pending)
 
     def _profile_of(self, request: WebSocketRequest) -> int:
@@ -283,7 +287,8 @@ class StationServer:
             if station.previous_password_hash is not None:
                 # A01: the new password works, so the old one is retired.
                 station.previous_password_hash = None
-                await self.store.put_station(station)
+                retired = StationChanges(previous_password_hash=None)
+                await self.store.update_station(station.station_id, retired)
             return station
         if station.previous_password_hash is not None and await self.passwords.verify_async(
             password, station.previous_password_hash

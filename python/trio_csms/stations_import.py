@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-import msgspec
 import orjson
 import trio
 
 from .security.passwords import hash_password, is_valid_password
-from .store import StationRecord, Store
+from .store import StationChanges, Store
 
 Format = Literal["csv", "jsonl"]
 
@@ -37,7 +36,6 @@ REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 REQUIRED_FIELDS = ("stationId", "password", "securityProfile")
 OPTIONAL_FIELDS = ("registrationStatus",)
 HASH_BATCH = 16  # passwords hashed per worker-thread call
-MAX_CONCURRENT_WRITES = 64
 
 
 @dataclass(frozen=True)
@@ -305,31 +303,26 @@ async def import_stations(
     hasher: Callable[[str], str] = hash_password,
     threads: int | None = None,
 ) -> ImportResult:
-    """Hash the passwords (in parallel threads), then create or update every station."""
+    """Hash the passwords (in parallel threads), then create or update every station in one
+    commit (all or nothing). An existing station keeps every field the file does not set."""
     hashes = await hash_passwords([row.password for row in rows], hasher=hasher, threads=threads)
-    created = 0
-    limiter = trio.CapacityLimiter(MAX_CONCURRENT_WRITES)
-
-    async def put(row: ImportRow, password_hash: str | None) -> None:
-        nonlocal created
-        async with limiter:
-            station = await store.get_station(row.station_id)
-            if station is None:
-                station = StationRecord(station_id=row.station_id, created_at=datetime.now(UTC))
-            else:
-                station = msgspec.structs.replace(station)
-            station.security_profile = row.security_profile
-            station.password_hash = password_hash
-            station.previous_password_hash = None
-            if row.sets_registration:
-                station.registration_policy = row.registration_policy
-            if await store.put_station(station):
-                created += 1
-
-    async with trio.open_nursery() as nursery:
-        for row, password_hash in zip(rows, hashes, strict=True):
-            nursery.start_soon(put, row, password_hash)
+    changes = [
+        (row.station_id, _changes(row, password_hash))
+        for row, password_hash in zip(rows, hashes, strict=True)
+    ]
+    created = await store.upsert_stations(changes, datetime.now(UTC))
     return ImportResult(created=created, updated=len(rows) - created)
+
+
+def _changes(row: ImportRow, password_hash: str | None) -> StationChanges:
+    changes = StationChanges(
+        security_profile=row.security_profile,
+        password_hash=password_hash,
+        previous_password_hash=None,
+    )
+    if row.sets_registration:
+        changes.registration_policy = row.registration_policy
+    return changes
 
 
 def format_errors(error: InvalidImport) -> Iterable[str]:

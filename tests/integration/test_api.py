@@ -8,16 +8,19 @@ the project's simulator over a real websocket. Every test is bounded by `trio.fa
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 import trio
+import trio.testing
 from api_client import ApiClient
 from csms_harness import PASSWORD, RunningCsms, running_csms
 
@@ -144,6 +147,34 @@ async def test_http_errors_are_json(tmp_path: Path) -> None:
 
 
 # --- stations -----------------------------------------------------------------------------
+
+
+async def test_boot_and_put_of_one_station_at_the_same_time_keep_both(tmp_path: Path) -> None:
+    """A BootNotification recorded while an operator PUTs the same station: each writes only
+    its own fields, so neither is lost. Both writes are made to wait in the store's queue (the
+    database's write lock is held from outside), then commit in one batch: with whole-record
+    writes the last one would have put back the other's old values."""
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as station:
+                lock = sqlite3.connect(tmp_path / "csms.db", isolation_level=None)
+                try:
+                    lock.execute("BEGIN IMMEDIATE")
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(partial(station.boot, "RemoteReset", model="Model-2"))
+                        update = {"securityProfile": 2, "registrationStatus": "Pending"}
+                        nursery.start_soon(api.put, "/api/v1/stations/CS1", update)
+                        await trio.testing.wait_all_tasks_blocked()
+                        lock.execute("ROLLBACK")
+                finally:
+                    lock.close()
+            got = (await api.get("/api/v1/stations/CS1")).json
+            assert got["securityProfile"] == 2
+            assert got["registrationPolicy"] == "Pending"
+            assert got["registrationStatus"] == "Accepted"
+            assert got["lastBootReason"] == "RemoteReset"
+            assert got["chargingStation"]["model"] == "Model-2"
 
 
 async def test_station_lifecycle(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from trio_csms.store import (
     NotificationRecord,
     RequestRecord,
     SqliteStore,
+    StationChanges,
     StationRecord,
     Store,
     TransactionEventRecord,
@@ -208,6 +209,65 @@ async def test_station_round_trip(store: Store) -> None:
         # put replaces the whole record
         assert await store.put_station(station("CS-2")) is False
         assert await store.get_station("CS-2") == station("CS-2")
+
+
+async def test_update_station_sets_only_the_given_fields(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        assert await store.update_station("CS-1", StationChanges(onboarded=True)) is False
+        assert await store.get_station("CS-1") is None
+        await store.put_station(station(password_hash="hash", registration_policy="Pending"))
+        boot = StationChanges(
+            registration_status="Accepted",
+            charging_station={"model": "M", "vendorName": "V"},
+            last_boot_at=at(1),
+        )
+        assert await store.update_station("CS-1", boot) is True
+        # None is a value like any other: it clears the field; UNSET ones are kept.
+        put = StationChanges(security_profile=2, registration_policy=None)
+        assert await store.update_station("CS-1", put) is True
+        assert await store.update_station("CS-1", StationChanges()) is True
+        expected = station(
+            password_hash="hash",
+            security_profile=2,
+            registration_status="Accepted",
+            charging_station={"model": "M", "vendorName": "V"},
+            last_boot_at=at(1),
+        )
+        assert await store.get_station("CS-1") == expected
+
+
+async def test_concurrent_updates_of_different_fields_are_all_kept(store: Store) -> None:
+    """A BootNotification and an operator's PUT of the same station, committed in one batch:
+    neither loses the other's fields (with whole-record writes the last one would win)."""
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        boot = StationChanges(registration_status="Accepted", last_boot_reason="PowerUp")
+        put = StationChanges(security_profile=3, password_hash=None, registration_policy="Pending")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(store.update_station, "CS-1", boot)
+            nursery.start_soon(store.update_station, "CS-1", put)
+        got = await store.get_station("CS-1")
+        assert got == put.apply(boot.apply(station()))
+
+
+async def test_upsert_stations_creates_and_updates_in_one_commit(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station("CS-1", registration_status="Accepted"))
+        commits = store.statistics().commits
+        changes = [
+            ("CS-1", StationChanges(security_profile=2, password_hash="h1")),
+            ("CS-2", StationChanges(password_hash="h2", registration_policy="Rejected")),
+        ]
+        assert await store.upsert_stations(changes, at(5)) == 1
+        assert store.statistics().commits == commits + 1
+        assert await store.list_stations() == [
+            station("CS-1", registration_status="Accepted", security_profile=2, password_hash="h1"),
+            station("CS-2", created_at=at(5), password_hash="h2", registration_policy="Rejected"),
+        ]
+        twice = [("CS-3", StationChanges()), ("CS-3", StationChanges(onboarded=True))]
+        with pytest.raises(ValueError, match="more than once"):
+            await store.upsert_stations(twice, at(6))
+        assert await store.get_station("CS-3") is None
 
 
 async def test_datetimes_come_back_as_the_same_instant_in_utc(store: Store) -> None:

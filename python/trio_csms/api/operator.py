@@ -44,6 +44,7 @@ from ..store import (
     ConnectorRecord,
     IdTokenRecord,
     MeterValueRecord,
+    StationChanges,
     StationRecord,
     TransactionRecord,
     VariableRecord,
@@ -250,34 +251,33 @@ class OperatorApi:
             raise _bad(f"stationId must be 1 to {MAX_STATION_ID} characters, without ':' or '/'")
         body = _object_body(request)
         _unknown_fields(body, ("password", "securityProfile", "registrationStatus"))
-        station = await self.store.get_station(station_id)
-        if station is None:
-            station = StationRecord(station_id=station_id, created_at=_now())
-        else:
-            station = msgspec.structs.replace(station)
+        changes = StationChanges()
         if "securityProfile" in body:
             profile = body["securityProfile"]
             if type(profile) is not int or profile not in SECURITY_PROFILES:
                 raise _bad("securityProfile must be 1, 2 or 3")
-            station.security_profile = profile
+            changes.security_profile = profile
         if "registrationStatus" in body:
             policy = body["registrationStatus"]
             if policy is not None and policy not in REGISTRATION_STATUSES:
                 raise _bad("registrationStatus must be Accepted, Pending, Rejected or null")
-            station.registration_policy = policy
+            changes.registration_policy = policy
         if "password" in body:
             password = body["password"]
             if password is None:
-                station.password_hash = None
+                changes.password_hash = None
             elif not is_valid_password(password, max_length=MAX_PASSWORD):
                 raise _bad(
                     "password must be an OCPP passwordString of 16 to 40 characters "
                     "(a-z A-Z 0-9 * - _ = : + | @ .)"
                 )
             else:
-                station.password_hash = await trio.to_thread.run_sync(hash_password, password)
-            station.previous_password_hash = None
-        created = await self.store.put_station(station)
+                changes.password_hash = await trio.to_thread.run_sync(hash_password, password)
+            changes.previous_password_hash = None
+        # Only the fields the body names: what the station's BootNotification records at the
+        # same time (registrationStatus, chargingStation, ...) is kept.
+        created = await self.store.upsert_stations([(station_id, changes)], _now())
+        station = await self._station(station_id)
         return json_response(201 if created else 200, await self._station_json(station))
 
     async def import_stations(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from ..messages import (
     PublishFirmwareStatusNotificationRequest,
     PublishFirmwareStatusNotificationResponse,
 )
+from ..store.base import StationChanges
 from .context import StationContext
 from .notifications import keep, update_request
 from .wire import given
@@ -38,10 +39,7 @@ async def firmware_status_notification(
     """L01-L04: progress of a firmware update; the station's current firmware status."""
     request_id = given(req.request_id)
     await keep(ctx, "FirmwareStatusNotification", req, request_id=request_id)
-    station = await ctx.store.get_station(ctx.station_id)
-    if station is not None:
-        station.firmware_status = req.status.value
-        await ctx.store.put_station(station)
+    await ctx.store.update_station(ctx.station_id, StationChanges(firmware_status=req.status.value))
     await update_request(ctx, request_id, req.status.value, complete=req.status in _FIRMWARE_FINAL)
     return FirmwareStatusNotificationResponse()
 

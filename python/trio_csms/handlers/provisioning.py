@@ -24,7 +24,7 @@ from ..messages import (
     RegistrationStatusEnumType,
     ReportBaseEnumType,
 )
-from ..store.base import RequestRecord, StationRecord, VariableRecord
+from ..store.base import RequestRecord, StationChanges, StationRecord, VariableRecord
 from .context import StationContext
 from .notifications import keep_part
 from .wire import given, to_wire
@@ -44,12 +44,15 @@ async def boot_notification(
     onboard = status == "Accepted" and ctx.config.stations.onboarding and not station.onboarded
     if onboard:
         status = "Pending"  # held until the FullInventory report is in (C-50.1)
-    station.registration_status = status
-    station.charging_station = to_wire(req.charging_station)
-    station.last_boot_at = now
-    station.last_boot_reason = req.reason.value
-    station.last_seen = now
-    await ctx.store.put_station(station)
+    boot = StationChanges(
+        registration_status=status,
+        charging_station=to_wire(req.charging_station),
+        last_boot_at=now,
+        last_boot_reason=req.reason.value,
+        last_seen=now,
+    )
+    # Only the boot's own fields: an operator's concurrent PUT of the station keeps its own.
+    await ctx.store.update_station(ctx.station_id, boot)
     ctx.registration.status = status
     ctx.registration.triggered.discard("BootNotification")
     if onboard and ctx.registration.report_request_id is None:
@@ -139,6 +142,5 @@ async def _finish_onboarding(ctx: StationContext) -> None:
     ctx.registration.report_request_id = None
     station = await ctx.store.get_station(ctx.station_id)
     if station is not None and not station.onboarded:
-        station.onboarded = True
-        await ctx.store.put_station(station)
+        await ctx.store.update_station(ctx.station_id, StationChanges(onboarded=True))
         log.info("%s onboarded: FullInventory report complete", ctx.station_id)

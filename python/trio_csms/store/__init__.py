@@ -10,6 +10,7 @@ from .base import JsonObject as JsonObject
 from .base import MeterValueRecord as MeterValueRecord
 from .base import NotificationRecord as NotificationRecord
 from .base import RequestRecord as RequestRecord
+from .base import StationChanges as StationChanges
 from .base import StationRecord as StationRecord
 from .base import Store as Store
 from .base import StoreStatistics as StoreStatistics

@@ -14,6 +14,7 @@ caller wait for another caller's slow write beyond one batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -59,6 +60,37 @@ class StationRecord(msgspec.Struct, kw_only=True):
     onboarded: bool = False
     created_at: datetime | None = None
     pending_security_profile: int | None = None
+
+
+class StationChanges(msgspec.Struct, kw_only=True):
+    """Fields of a `StationRecord` to set, for `Store.update_station`: the others (UNSET) keep
+    whatever is stored when the update commits. This is what lets a BootNotification and an
+    operator's PUT of the same station both land: each writes only its own fields."""
+
+    security_profile: int | msgspec.UnsetType = msgspec.UNSET
+    password_hash: str | msgspec.UnsetType | None = msgspec.UNSET
+    previous_password_hash: str | msgspec.UnsetType | None = msgspec.UNSET
+    registration_policy: str | msgspec.UnsetType | None = msgspec.UNSET
+    registration_status: str | msgspec.UnsetType | None = msgspec.UNSET
+    charging_station: JsonObject | msgspec.UnsetType | None = msgspec.UNSET
+    last_boot_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    last_boot_reason: str | msgspec.UnsetType | None = msgspec.UNSET
+    last_seen: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    firmware_status: str | msgspec.UnsetType | None = msgspec.UNSET
+    onboarded: bool | msgspec.UnsetType = msgspec.UNSET
+    pending_security_profile: int | msgspec.UnsetType | None = msgspec.UNSET
+
+    def fields(self) -> dict[str, object]:
+        """The fields set, by `StationRecord` field name."""
+        return {
+            name: value
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not msgspec.UNSET
+        }
+
+    def apply(self, station: StationRecord) -> StationRecord:
+        """`station` with these changes (a new record)."""
+        return msgspec.structs.replace(station, **self.fields())
 
 
 class ConnectorRecord(msgspec.Struct, kw_only=True):
@@ -195,7 +227,19 @@ class Store(Protocol):
     async def get_station(self, station_id: str) -> StationRecord | None: ...
     async def list_stations(self) -> list[StationRecord]: ...
     async def put_station(self, station: StationRecord) -> bool:
-        """Insert or replace the whole record; True when it was created."""
+        """Insert or replace the whole record; True when it was created. (Whole: a concurrent
+        change of another field is overwritten; prefer `update_station`.)"""
+
+    async def update_station(self, station_id: str, changes: StationChanges) -> bool:
+        """Set the fields `changes` sets, and only those, in one commit: a concurrent update of
+        other fields is never lost. False (nothing stored) when the station is unknown."""
+
+    async def upsert_stations(
+        self, changes: Sequence[tuple[str, StationChanges]], created_at: datetime
+    ) -> int:
+        """For each (station_id, changes): `update_station`, or, for an unknown station, create
+        it with the defaults, `changes` and `created_at`. All in ONE commit (all or nothing).
+        Returns how many were created. A station_id appears at most once (ValueError)."""
 
     async def delete_station(self, station_id: str) -> bool:
         """Remove a station and everything stored for it; False if it did not exist."""

@@ -55,6 +55,7 @@ from .base import (
     MeterValueRecord,
     NotificationRecord,
     RequestRecord,
+    StationChanges,
     StationRecord,
     StoreStatistics,
     TransactionEventRecord,
@@ -170,6 +171,7 @@ class _Table(Generic[R]):
         codecs = [(field.name, index, _codec(field.type)) for index, field in enumerate(fields)]
         # Only the columns that need converting: the others are passed through untouched.
         self._encoders = [(index, codec[0]) for _, index, codec in codecs if codec]
+        self._encoder_of = {name: codec[0] for name, _, codec in codecs if codec}
         self._decoders = [(name, codec[1]) for name, _, codec in codecs if codec]
         names = ", ".join(self._columns)
         marks = ", ".join("?" for _ in self._columns)
@@ -188,6 +190,18 @@ class _Table(Generic[R]):
         for index, encode in self._encoders:
             values[index] = encode(values[index])
         return values
+
+    def assignments(self, fields: dict[str, object]) -> tuple[str, list[object]]:
+        """`col = ?, ...` for the named fields, and their column values, for an UPDATE that
+        sets only those columns."""
+        unknown = set(fields) - set(self._columns)
+        if unknown:
+            raise ValueError(f"no such column(s): {', '.join(sorted(unknown))}")
+        values = [
+            self._encoder_of[name](value) if name in self._encoder_of else value
+            for name, value in fields.items()
+        ]
+        return ", ".join(f"{name} = ?" for name in fields), values
 
     def from_row(self, row: Row) -> R:
         fields = dict(zip(self._columns, row, strict=True))
@@ -234,6 +248,34 @@ def _execute(sql: str, params: Row, conn: sqlite3.Connection) -> None:
 
 def _execute_many(sql: str, rows: Sequence[Row], conn: sqlite3.Connection) -> None:
     conn.executemany(sql, rows)
+
+
+class _StationUpsert(msgspec.Struct, frozen=True):
+    """One station of `upsert_stations`, as SQL: update its set columns, or insert `row`."""
+
+    station_id: str
+    assignments: str
+    values: list[object]
+    row: list[object]
+
+
+def _update_station(
+    station_id: str, assignments: str, values: Row, conn: sqlite3.Connection
+) -> bool:
+    """Set only the given columns of one station; False when it does not exist."""
+    if not assignments:
+        return conn.execute(_STATIONS.exists, (station_id,)).fetchone() is not None
+    sql = f"UPDATE stations SET {assignments} WHERE station_id = ?"
+    return conn.execute(sql, [*values, station_id]).rowcount > 0
+
+
+def _upsert_stations(stations: Sequence[_StationUpsert], conn: sqlite3.Connection) -> int:
+    created = 0
+    for station in stations:
+        if not _update_station(station.station_id, station.assignments, station.values, conn):
+            conn.execute(_STATIONS.insert, station.row)
+            created += 1
+    return created
 
 
 def _record_event(
@@ -691,6 +733,25 @@ class SqliteStore:
 
     async def put_station(self, station: StationRecord) -> bool:
         return await self._write(partial(_STATIONS.put, _STATIONS.row(station)))
+
+    async def update_station(self, station_id: str, changes: StationChanges) -> bool:
+        assignments, values = _STATIONS.assignments(changes.fields())
+        return await self._write(partial(_update_station, station_id, assignments, values))
+
+    async def upsert_stations(
+        self, changes: Sequence[tuple[str, StationChanges]], created_at: datetime
+    ) -> int:
+        work: list[_StationUpsert] = []
+        seen: set[str] = set()
+        for station_id, change in changes:
+            if station_id in seen:
+                raise ValueError(f"station {station_id!r} appears more than once")
+            seen.add(station_id)
+            fields = change.fields()
+            new = change.apply(StationRecord(station_id=station_id, created_at=created_at))
+            assignments, values = _STATIONS.assignments(fields)
+            work.append(_StationUpsert(station_id, assignments, values, _STATIONS.row(new)))
+        return await self._write(partial(_upsert_stations, work))
 
     async def delete_station(self, station_id: str) -> bool:
         # Every other table references stations ON DELETE CASCADE.
