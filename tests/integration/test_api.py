@@ -40,6 +40,9 @@ from trio_csms.messages import (
     ResetRequest,
     ResetResponse,
     SampledValueType,
+    SetNetworkProfileRequest,
+    SetNetworkProfileResponse,
+    SetNetworkProfileStatusEnumType,
     SetVariableResultType,
     SetVariablesRequest,
     SetVariablesResponse,
@@ -319,6 +322,41 @@ async def test_call_reset_and_get_variables_round_trip(tmp_path: Path) -> None:
                 assert result["attributeStatus"] == "UnknownComponent"
                 assert result["component"] == {"name": "ClockCtrlr"}
                 assert result["variable"] == {"name": "DateTime"}
+
+
+@pytest.mark.parametrize(("answer", "pending"), [("Accepted", 2), ("Failed", None)])
+async def test_station_shows_the_security_profile_a_network_profile_moves_it_to(
+    tmp_path: Path, answer: str, pending: int | None
+) -> None:
+    """B09/A05: an Accepted SetNetworkProfile to profile 2 shows as pendingSecurityProfile
+    until the station connects on it; a Failed one changes nothing (TC_B_44)."""
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                before = (await api.get("/api/v1/stations/CS1")).json
+                assert before["pendingSecurityProfile"] is None
+                status = SetNetworkProfileStatusEnumType(answer)
+                sim.handle(
+                    SetNetworkProfileRequest,
+                    lambda _: SetNetworkProfileResponse(status=status),
+                )
+                profile = {
+                    "ocppVersion": "OCPP20",
+                    "ocppTransport": "JSON",
+                    "ocppCsmsUrl": "wss://csms.example:9443/ocpp",
+                    "messageTimeout": 30,
+                    "securityProfile": 2,
+                    "ocppInterface": "Wired0",
+                }
+                called = await api.post(
+                    "/api/v1/stations/CS1/call/SetNetworkProfile",
+                    {"configurationSlot": 1, "connectionData": profile},
+                )
+                assert called.json == {"response": {"status": answer}}
+                after = (await api.get("/api/v1/stations/CS1")).json
+                assert (after["securityProfile"], after["pendingSecurityProfile"]) == (1, pending)
 
 
 async def test_call_is_404_for_unknown_actions_and_stations(tmp_path: Path) -> None:

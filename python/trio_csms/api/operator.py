@@ -111,6 +111,8 @@ def _station_json(
         "stationId": station.station_id,
         "connected": connected,
         "securityProfile": station.security_profile,
+        # Set by an Accepted SetNetworkProfile to a higher profile until the station uses it.
+        "pendingSecurityProfile": station.pending_security_profile,
         "registrationStatus": station.registration_status,
         "registrationPolicy": station.registration_policy,
         "chargingStation": station.charging_station,
