@@ -25,13 +25,23 @@ from api_client import ApiClient
 from csms_harness import PASSWORD, RunningCsms, running_csms
 
 from trio_csms.messages import (
+    CertificateHashDataChainType,
+    CertificateHashDataType,
     CustomerInformationRequest,
     CustomerInformationResponse,
     CustomerInformationStatusEnumType,
+    DeleteCertificateRequest,
+    DeleteCertificateResponse,
+    DeleteCertificateStatusEnumType,
     FirmwareStatusEnumType,
     FirmwareStatusNotificationRequest,
+    GetCertificateIdUseEnumType,
+    GetInstalledCertificateIdsRequest,
+    GetInstalledCertificateIdsResponse,
+    GetInstalledCertificateStatusEnumType,
     GetLogRequest,
     GetLogResponse,
+    HashAlgorithmEnumType,
     LogStatusEnumType,
     LogStatusNotificationRequest,
     MeasurandEnumType,
@@ -943,3 +953,67 @@ async def test_a_method_a_path_does_not_have_is_405_with_allow(tmp_path: Path) -
             station = await api.request("PATCH", "/api/v1/stations/CS1")
             assert station.headers["allow"] == "DELETE, GET, HEAD, PUT"
             assert (await api.request("TRACE", "/api/v1/nothing-here")).status == 404
+
+
+def _hash_data(serial: str) -> CertificateHashDataType:
+    return CertificateHashDataType(
+        hash_algorithm=HashAlgorithmEnumType.SHA384,
+        issuer_name_hash="ab" * 48,
+        issuer_key_hash="cd" * 48,
+        serial_number=serial,
+    )
+
+
+async def test_certificate_delete_uses_the_hash_data_the_station_reports(tmp_path: Path) -> None:
+    """M04: the lookup's hash data is sent back exactly; serials match as hex (case, leading
+    zeros); a chain's child can be deleted; none or several matches send no DeleteCertificate."""
+    root = CertificateHashDataChainType(
+        certificate_type=GetCertificateIdUseEnumType.V2GCertificateChain,
+        certificate_hash_data=_hash_data("1f00a"),
+        child_certificate_hash_data=[_hash_data("2b"), _hash_data("2B")],
+    )
+    deleted: list[CertificateHashDataType] = []
+
+    def installed(request: GetInstalledCertificateIdsRequest) -> GetInstalledCertificateIdsResponse:
+        assert request.certificate_type == [GetCertificateIdUseEnumType.V2GCertificateChain]
+        return GetInstalledCertificateIdsResponse(
+            status=GetInstalledCertificateStatusEnumType.Accepted,
+            certificate_hash_data_chain=[root],
+        )
+
+    def delete(request: DeleteCertificateRequest) -> DeleteCertificateResponse:
+        deleted.append(request.certificate_hash_data)
+        return DeleteCertificateResponse(status=DeleteCertificateStatusEnumType.Failed)
+
+    base = "/api/v1/stations/CS1/certificates"
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                sim.handle(GetInstalledCertificateIdsRequest, installed)
+                sim.handle(DeleteCertificateRequest, delete)
+                query = "?certificateType=V2GCertificateChain"
+                answer = await api.delete(f"{base}/0001F00A{query}")
+                assert answer.status == 200, answer.body
+                assert answer.json == {
+                    "status": "Failed",
+                    "certificateHashData": {
+                        "hashAlgorithm": "SHA384",
+                        "issuerNameHash": "ab" * 48,
+                        "issuerKeyHash": "cd" * 48,
+                        "serialNumber": "1f00a",
+                    },
+                }
+                assert deleted == [root.certificate_hash_data]
+                missing = await api.delete(f"{base}/99{query}")
+                assert missing.status == 404 and missing.error_code == "NotFound", missing.body
+                twice = await api.delete(f"{base}/2b{query}")
+                assert twice.status == 409 and twice.error_code == "AmbiguousCertificate"
+                assert len(deleted) == 1
+                bad = await api.delete(f"{base}/2b?certificateType=Nope")
+                assert bad.status == 400, bad.body
+                not_hex = await api.delete(f"{base}/0x2b{query}")
+                assert not_hex.status == 400, not_hex.body
+            assert (await api.delete(f"{base}/2b")).status == 409  # not connected
+            assert (await api.delete("/api/v1/stations/NOPE/certificates/2b")).status == 404

@@ -20,7 +20,13 @@ from typing import Any
 import msgspec
 
 from ..effects import REQUEST_ID_RANGE, TRACKED_ACTIONS
-from ..messages import ACTIONS, IdTokenEnumType, IdTokenType, MessageContentType
+from ..messages import (
+    ACTIONS,
+    GetCertificateIdUseEnumType,
+    IdTokenEnumType,
+    IdTokenType,
+    MessageContentType,
+)
 
 #: What `PUT /stations/{id}` and the import take: what the websocket server can ever admit
 #: (no ":", Basic auth splits on it) and what fits a URL path segment (no "/").
@@ -47,6 +53,9 @@ ID_TOKEN_STATUSES = [
     "Unknown",
 ]
 MAX_PAGE = 1000
+#: A certificate serial number as `DELETE .../certificates/{serialNumber}` takes it: hex, as
+#: CertificateHashDataType.serialNumber (at most 40 characters).
+SERIAL_NUMBER = "^[0-9A-Fa-f]{1,40}$"
 
 _REF = "#/components/schemas/{name}"
 
@@ -380,6 +389,7 @@ def document() -> dict[str, Any]:
             "maximum": REQUEST_ID_RANGE.stop - 1,
         },
     )
+    certificate_types = [use.value for use in GetCertificateIdUseEnumType]
     return {
         "openapi": "3.0.3",
         "info": {"title": "trio-csms operator API", "version": "1"},
@@ -464,6 +474,55 @@ def document() -> dict[str, Any]:
                                     "password": _nullable({"type": "string"}),
                                 },
                             }
+                        ),
+                        **_errors(400, 401, 404, 409, 502, 504),
+                    },
+                },
+            },
+            "/api/v1/stations/{stationId}/certificates/{serialNumber}": {
+                "parameters": [
+                    station_id,
+                    _path("serialNumber", {"type": "string", "pattern": SERIAL_NUMBER}),
+                ],
+                "delete": {
+                    "description": "GetInstalledCertificateIds, then DeleteCertificate with the"
+                    " hash data the station reported for this serial number (hex, case and"
+                    " leading zeros ignored); 404 if it reports none",
+                    "parameters": [
+                        timeout,
+                        _query("certificateType", {"type": "string", "enum": certificate_types}),
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["status", "certificateHashData"],
+                                "properties": {
+                                    "status": {
+                                        "type": "string",
+                                        "enum": ["Accepted", "Failed", "NotFound"],
+                                    },
+                                    "certificateHashData": {
+                                        "type": "object",
+                                        "required": [
+                                            "hashAlgorithm",
+                                            "issuerNameHash",
+                                            "issuerKeyHash",
+                                            "serialNumber",
+                                        ],
+                                        "properties": {
+                                            "hashAlgorithm": {
+                                                "type": "string",
+                                                "enum": ["SHA256", "SHA384", "SHA512"],
+                                            },
+                                            "issuerNameHash": {"type": "string"},
+                                            "issuerKeyHash": {"type": "string"},
+                                            "serialNumber": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                            "the station's DeleteCertificate status",
                         ),
                         **_errors(400, 401, 404, 409, 502, 504),
                     },

@@ -21,7 +21,13 @@ from ..messages import (
     ACTION_BY_NAME,
     AttributeEnumType,
     AuthorizationStatusEnumType,
+    CertificateHashDataType,
     ComponentType,
+    DeleteCertificateRequest,
+    DeleteCertificateResponse,
+    GetCertificateIdUseEnumType,
+    GetInstalledCertificateIdsRequest,
+    GetInstalledCertificateIdsResponse,
     IdTokenEnumType,
     IdTokenType,
     Message,
@@ -67,6 +73,7 @@ ID_TOKEN_STATUSES = tuple(
     if status is not AuthorizationStatusEnumType.ConcurrentTx
 )
 ID_TOKEN_TYPES = tuple(kind.value for kind in IdTokenEnumType)
+CERTIFICATE_TYPES = tuple(use.value for use in GetCertificateIdUseEnumType)
 MAX_ID_TOKEN = 36
 MAX_STATION_ID = 48
 # ASCII only: int() and float() also take "1_000", " 5" and other scripts' digits.
@@ -200,6 +207,11 @@ class OperatorApi:
             ("GET", "/stations/{stationId}/messages", self.get_messages),
             ("POST", "/stations/{stationId}/call/{action}", self.call),
             ("POST", "/stations/{stationId}/password", self.rotate_password),
+            (
+                "DELETE",
+                "/stations/{stationId}/certificates/{serialNumber}",
+                self.delete_certificate,
+            ),
             ("GET", "/stations/{stationId}/reports/{requestId}", self.get_report),
             (
                 "GET",
@@ -397,6 +409,43 @@ class OperatorApi:
             200, {"status": status, "password": password if status == "Accepted" else None}
         )
 
+    async def delete_certificate(self, request: Request) -> Response:
+        """M04: look the certificate up on the station, then delete it by the hash data the
+        station itself reported (its hash algorithm and its spelling of the serial number)."""
+        station_id, serial = request.params["stationId"], request.params["serialNumber"]
+        await self._station(station_id)
+        if re.fullmatch(openapi.SERIAL_NUMBER, serial) is None:
+            raise _bad("serialNumber must be 1-40 hexadecimal digits")
+        kind = request.query.get("certificateType")
+        if kind is not None and kind not in CERTIFICATE_TYPES:
+            raise _bad(f"certificateType must be one of {', '.join(CERTIFICATE_TYPES)}")
+        timeout = _timeout(request.query.get("timeout"))
+        lookup = GetInstalledCertificateIdsRequest(
+            certificate_type=[GetCertificateIdUseEnumType(kind)] if kind else msgspec.UNSET
+        )
+        installed = await self._call(station_id, lookup, timeout)
+        assert isinstance(installed, GetInstalledCertificateIdsResponse)
+        matches = _with_serial(installed, serial)
+        if not matches:
+            raise _not_found(f"station {station_id!r} reports no certificate {serial!r}")
+        if len(matches) > 1:
+            raise HttpError(
+                409, "AmbiguousCertificate", f"several certificates have serial number {serial!r}"
+            )
+        (hash_data,) = matches
+        deleted = await self._call(
+            station_id, DeleteCertificateRequest(certificate_hash_data=hash_data), timeout
+        )
+        assert isinstance(deleted, DeleteCertificateResponse)
+        return Response(
+            200,
+            b'{"status":"'
+            + deleted.status.value.encode()
+            + b'","certificateHashData":'
+            + encode(hash_data)
+            + b"}",
+        )
+
     async def _parts(self, request: Request, kinds: tuple[str, ...], action: str) -> Response:
         station_id = request.params["stationId"]
         request_id = _request_id(request.params["requestId"])
@@ -531,6 +580,25 @@ class OperatorApi:
             raise _not_found(f"unknown transaction {station_id}/{transaction_id}")
         meter_values = await self.store.list_meter_values(station_id, transaction_id)
         return json_response(200, _transaction_json(tx, meter_values))
+
+
+def _serial_key(serial: str) -> str:
+    """A serial number as hex compares: case and leading zeros do not matter."""
+    return serial.lower().lstrip("0") or "0"
+
+
+def _with_serial(
+    installed: GetInstalledCertificateIdsResponse, serial: str
+) -> list[CertificateHashDataType]:
+    """The hash data (of a certificate or of a chain's child) whose serial number is `serial`."""
+    key = _serial_key(serial)
+    found: list[CertificateHashDataType] = []
+    for chain in installed.certificate_hash_data_chain or ():
+        children = chain.child_certificate_hash_data or ()
+        for hash_data in (chain.certificate_hash_data, *children):
+            if _serial_key(hash_data.serial_number) == key:
+                found.append(hash_data)
+    return found
 
 
 def _timeout(value: str | None) -> float | None:
