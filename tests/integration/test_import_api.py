@@ -10,6 +10,10 @@ import orjson
 import trio
 from csms_harness import PASSWORD, running_csms
 
+from trio_csms.api.http import MAX_BODY
+from trio_csms.security.passwords import hash_password
+from trio_csms.stations_import import MAX_IMPORT_BODY
+
 TIMEOUT = 30
 PATH = "/api/v1/stations:import"
 
@@ -57,6 +61,41 @@ async def test_import_creates_updates_and_the_stations_can_connect(tmp_path: Pat
             for station_id in ("CS1", "CS2", "CS3"):
                 async with running.station(station_id) as sim:
                     assert (await sim.boot()).status.value == "Accepted"
+
+
+async def test_a_fleet_file_larger_than_other_bodies_imports_pre_hashed(tmp_path: Path) -> None:
+    """The import has its own body limit (a fleet's file is megabytes): 20,000 stations with
+    pre-hashed passwords (no scrypt per station) in one request; and they can log in."""
+    hashed = hash_password(PASSWORD)
+    lines = ["stationId,passwordHash,securityProfile"]
+    lines += [f"CS{number:05d},{hashed},1" for number in range(20_000)]
+    body = "\n".join(lines).encode()
+    assert MAX_BODY < len(body) < MAX_IMPORT_BODY
+    with trio.fail_after(TIMEOUT):
+        async with running_csms(tmp_path) as running:
+            api = running.csms.api
+            assert api is not None and api.port is not None
+            token = (tmp_path / "api-token").read_text().strip()
+            assert await post(api.port, body, token=token) == (
+                200,
+                {"created": 20_000, "updated": 0},
+            )
+            assert len(await running.csms.store.list_stations()) == 20_000
+            async with running.station("CS19999") as sim:
+                assert (await sim.boot()).status.value == "Accepted"
+            # Above its own limit: 413 from the head alone, before any of the body is read.
+            head = (
+                f"POST {PATH} HTTP/1.1\r\nHost: csms\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: text/csv\r\nContent-Length: {MAX_IMPORT_BODY + 1}\r\n\r\n"
+            )
+            stream = await trio.open_tcp_stream("127.0.0.1", api.port)
+            async with stream:
+                await stream.send_all(head.encode())
+                received = b""
+                while chunk := await stream.receive_some(65536):
+                    received += chunk
+            assert received.startswith(b"HTTP/1.1 413 ")
+            assert f"limited to {MAX_IMPORT_BODY} bytes".encode() in received
 
 
 async def test_invalid_import_is_400_with_every_row_and_imports_nothing(tmp_path: Path) -> None:

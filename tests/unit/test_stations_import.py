@@ -117,8 +117,9 @@ def test_bad_csv_header_and_registration_status() -> None:
     assert errors_of("stationId,pass,securityProfile\nCS1,x,1\n") == [
         (
             1,
-            "the header must name stationId,password,securityProfile[,registrationStatus]: "
-            "missing column(s) password; unknown column(s) pass",
+            "the header must name stationId, securityProfile, password and/or passwordHash "
+            "[, registrationStatus]: missing column(s) password or passwordHash; "
+            "unknown column(s) pass",
         )
     ]
     text = f"stationId,password,securityProfile,registrationStatus\nCS1,{PW},1,Maybe\n"
@@ -151,6 +152,55 @@ def test_every_bad_json_line_is_reported_with_its_line() -> None:
     assert "securityProfile must be 1, 2 or 3" in errors[7]
     assert "password is required" in errors[8]
     assert "duplicate stationId 'CS1'" in errors[9]
+
+
+def test_pre_hashed_passwords() -> None:
+    hashed = CHEAP(PW)
+    text = f"stationId,passwordHash,securityProfile\nCS1,{hashed},1\nCS2,,3\n"
+    rows = parse_import(text)
+    assert [(r.station_id, r.password, r.password_hash) for r in rows] == [
+        ("CS1", None, hashed),
+        ("CS2", None, None),
+    ]
+    jsonl = f'{{"stationId": "CS1", "passwordHash": "{hashed}", "securityProfile": 2}}\n'
+    assert parse_import(jsonl)[0].password_hash == hashed
+    bad = (
+        "stationId,password,passwordHash,securityProfile\n"
+        f"CS1,{PW},{hashed},1\n"  # both
+        "CS2,,scrypt$3$8$1$AAAA$AAAA,1\n"  # n not a power of two
+        f"CS3,,{PW},1\n"  # a clear password where the hash goes
+        "CS4,,,2\n"  # neither
+    )
+    assert errors_of(bad) == [
+        (2, "give password or passwordHash, not both"),
+        (3, "passwordHash must be a trio-csms scrypt hash (scrypt$n$r$p$salt$hash)"),
+        (4, "passwordHash must be a trio-csms scrypt hash (scrypt$n$r$p$salt$hash)"),
+        (5, "a password is required for security profiles 1 and 2 (password or passwordHash)"),
+    ]
+
+
+async def test_twenty_thousand_pre_hashed_rows_are_one_commit(tmp_path: Path) -> None:
+    hashed = CHEAP(PW)
+    lines = ["stationId,passwordHash,securityProfile"]
+    lines += [f"CS{i:05d},{hashed},{1 + i % 2}" for i in range(20_000)]
+    rows = parse_import("\n".join(lines))
+
+    def no_hashing(password: str) -> str:
+        raise AssertionError("a pre-hashed row must not be hashed again")
+
+    with trio.fail_after(60):
+        store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+        await store.open()
+        try:
+            commits = store.statistics().commits
+            result = await import_stations(store, rows, hasher=no_hashing)
+            assert (result.created, result.updated) == (20_000, 0)
+            assert store.statistics().commits == commits + 1
+            station = await store.get_station("CS12345")
+            assert station is not None and station.security_profile == 2
+            assert verify_password(PW, station.password_hash or "")
+        finally:
+            await store.close()
 
 
 def test_decode_rejects_non_utf8_with_its_line() -> None:

@@ -3,9 +3,9 @@
 It serves `GET /metrics`, `GET /healthz` and the operator API (`api.operator`, issue #4).
 One request per connection (the answer carries `Connection: close`). The request head and
 body must arrive within `REQUEST_TIMEOUT`; the head is at most `MAX_HEAD` bytes and the body
-at most `MAX_BODY` (else 413), and a body needs a `Content-Length` (chunked: 411; without
-either header a request has no body). The handler's own time is not bounded here: a CALL to
-a station waits for its own timeout.
+at most `MAX_BODY` or its route's own `max_body` (else 413), and a body needs a
+`Content-Length` (chunked: 411; without either header a request has no body). The handler's
+own time is not bounded here: a CALL to a station waits for its own timeout.
 
 Every error answer is JSON: `{"error": {"code": str, "message": str, ...}}`.
 """
@@ -112,6 +112,7 @@ class _Route:
     segments: tuple[str, ...]
     handler: Handler
     authenticated: bool
+    max_body: int
 
 
 class Router:
@@ -125,11 +126,28 @@ class Router:
         self.token = token
         self._routes: list[_Route] = []
 
-    def add(self, method: str, pattern: str, handler: Handler, *, authenticated: bool) -> None:
+    def add(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        authenticated: bool,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        """Route `method pattern` to `handler`; `max_body`: the largest body it takes."""
         if method not in METHODS:
             raise ValueError(f"unsupported method {method}")
         segments = tuple(pattern.strip("/").split("/"))
-        self._routes.append(_Route(method, pattern, segments, handler, authenticated))
+        self._routes.append(_Route(method, pattern, segments, handler, authenticated, max_body))
+
+    def max_body(self, method: str, path: str) -> int:
+        """The largest body a request may carry: its route's limit, else `MAX_BODY`."""
+        parts = path.strip("/").split("/")
+        for route in self._routes:
+            if route.method == method and _match(route.segments, parts) is not None:
+                return route.max_body
+        return MAX_BODY
 
     def endpoints(self) -> list[tuple[str, str]]:
         """(method, pattern) of every route, in the order they were added."""
@@ -249,9 +267,10 @@ class HttpServer:
                 411, "LengthRequired", "send the body with a Content-Length"
             ).response()
         length = int(headers.get("content-length", "0"))  # h11 has checked it is a number
-        if length > MAX_BODY:
+        limit = self.router.max_body(method, raw_path)
+        if length > limit:
             return HttpError(
-                413, "PayloadTooLarge", f"the body is limited to {MAX_BODY} bytes"
+                413, "PayloadTooLarge", f"the body is limited to {limit} bytes"
             ).response()
         body = bytearray()
         while True:

@@ -407,6 +407,10 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/stations:import": {
                 "post": {
+                    "description": "Create or update stations from a CSV or JSON-lines file "
+                    "(columns stationId, securityProfile, password or passwordHash, optional "
+                    "registrationStatus), all in one commit or, when a row is bad, none. The "
+                    "body may be up to 32 MiB.",
                     "requestBody": {
                         "required": True,
                         "content": {

@@ -41,6 +41,7 @@ from ..rpc.errors import OcppError
 from ..rpc.payloads import action_index, decode_request, encode
 from ..security.passwords import generate_password, hash_password, is_valid_password
 from ..stations_import import (
+    MAX_IMPORT_BODY,
     InvalidImport,
     decode_import,
     import_stations,
@@ -56,7 +57,7 @@ from ..store import (
     VariableRecord,
 )
 from . import openapi
-from .http import HttpError, Request, Response, Router, json_response
+from .http import MAX_BODY, HttpError, Request, Response, Router, json_response
 
 if TYPE_CHECKING:
     from ..csms import Csms
@@ -232,7 +233,9 @@ class OperatorApi:
             ("GET", "/transactions/{stationId}/{transactionId}", self.get_transaction),
         ]
         for method, path, handler in routes:
-            router.add(method, PREFIX + path, handler, authenticated=True)
+            # A fleet's import file is large (~100 bytes a station); everything else is small.
+            limit = MAX_IMPORT_BODY if handler == self.import_stations else MAX_BODY
+            router.add(method, PREFIX + path, handler, authenticated=True, max_body=limit)
 
     async def openapi(self, request: Request) -> Response:
         return json_response(200, openapi.document())

@@ -61,6 +61,7 @@ __all__ = [
     "PasswordVerifierStatistics",
     "generate_password",
     "hash_password",
+    "is_password_hash",
     "is_valid_password",
     "needs_rehash",
     "parse_basic_auth",
@@ -217,6 +218,17 @@ def verify_password(password: str, hashed: str) -> bool:
         return False
     actual = _scrypt(secret, salt, n, r, p, len(expected))
     return hmac.compare_digest(actual, expected)
+
+
+def is_password_hash(value: object) -> bool:
+    """Whether `value` is a well-formed `hash_password` value, its cost within the bounds
+    `verify_password` accepts (for hashes made elsewhere, e.g. a bulk import's `passwordHash`).
+    Never raises."""
+    try:
+        _parse_hash(value)  # type: ignore[arg-type]  # it checks the type itself
+    except ValueError:
+        return False
+    return True
 
 
 def needs_rehash(hashed: str) -> bool:
