@@ -637,6 +637,37 @@ async def test_transactions_listed_and_read(tmp_path: Path) -> None:
                 assert (await api.get(f"/api/v1/transactions?{query}")).status == 400
 
 
+async def test_meter_values_outside_transactions_latest_first_page(tmp_path: Path) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            empty = await api.get("/api/v1/stations/CS1/meter-values")
+            assert empty.status == 200 and empty.json == {"meterValues": []}
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                base = datetime(2030, 1, 1, tzinfo=UTC)
+                for minute, evse_id in ((2, 0), (1, 1), (3, 1)):
+                    at = base.replace(minute=minute)
+                    await sim.meter_values(evse_id, [_energy(1000 + minute, at)])
+                await sim.transaction_event(
+                    "Started", "CablePluggedIn", "TX1", evse_id=1, meter_value=[_energy(5, base)]
+                )
+            everything = (await api.get("/api/v1/stations/CS1/meter-values")).json
+            values = everything["meterValues"]
+            assert [(v["evseId"], v["sampledValue"][0]["value"]) for v in values] == [
+                (1, 1001),
+                (0, 1002),
+                (1, 1003),
+            ]
+            assert datetime.fromisoformat(values[0]["timestamp"]) == base.replace(minute=1)
+            latest = await api.get("/api/v1/stations/CS1/meter-values?limit=2")
+            assert latest.json["meterValues"] == values[1:]
+            for query in ("limit=0", "limit=x", "limit=1001"):
+                answer = await api.get(f"/api/v1/stations/CS1/meter-values?{query}")
+                assert answer.status == 400
+            assert (await api.get("/api/v1/stations/NOPE/meter-values")).status == 404
+
+
 # --- passwords, reports, customer information ----------------------------------------------
 
 

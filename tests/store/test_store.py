@@ -463,6 +463,19 @@ async def test_meter_values_outside_transactions_are_listed_apart(store: Store) 
         assert await store.list_meter_values("CS-2", None) == []
 
 
+async def test_meter_values_limit_keeps_the_latest_oldest_first(store: Store) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        values = [meter_value("CS-1", None, second, float(second)) for second in (3, 1, 4, 2)]
+        await store.add_meter_values(values)
+        by_time = sorted(values, key=lambda value: value.timestamp)
+        assert await store.list_meter_values("CS-1", None, limit=2) == by_time[2:]
+        assert await store.list_meter_values("CS-1", None, limit=10) == by_time
+        assert await store.list_meter_values("CS-1", None, limit=0) == []
+        with pytest.raises(ValueError, match="limit"):
+            await store.list_meter_values("CS-1", None, limit=-1)
+
+
 async def test_variables_are_replaced_by_component_and_variable(store: Store) -> None:
     with trio.fail_after(LIMIT):
         await store.put_station(station())

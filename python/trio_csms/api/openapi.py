@@ -243,6 +243,15 @@ _TRANSACTION = {
         },
     },
 }
+_METER_VALUE = {
+    "type": "object",
+    "required": ["evseId", "timestamp", "sampledValue"],
+    "properties": {
+        "evseId": _nullable({"type": "integer"}),
+        "timestamp": _TIME,
+        "sampledValue": {"type": "array", "items": {"type": "object"}},
+    },
+}
 _REQUEST_PARTS = {
     "type": "object",
     "required": ["requestId", "kind", "status", "complete", "createdAt", "request", "parts"],
@@ -461,6 +470,18 @@ def document() -> dict[str, Any]:
                 "get": {
                     "parameters": [limit],
                     "responses": {"200": _json(_MESSAGES), **_errors(400, 401, 404)},
+                },
+            },
+            "/api/v1/stations/{stationId}/meter-values": {
+                "parameters": [station_id],
+                "get": {
+                    "description": "The latest MeterValues readings sent outside transactions,"
+                    " oldest first (evseId 0 is the main meter).",
+                    "parameters": [limit],
+                    "responses": {
+                        "200": _json(_list("meterValues", _METER_VALUE)),
+                        **_errors(400, 401, 404),
+                    },
                 },
             },
             **_call_paths(station_id, timeout),

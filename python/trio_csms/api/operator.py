@@ -171,6 +171,14 @@ def _transaction_json(
     return result
 
 
+def _meter_value_json(value: MeterValueRecord) -> dict[str, object]:
+    return {
+        "evseId": value.evse_id,
+        "timestamp": _time(value.timestamp),
+        "sampledValue": value.sampled_value,
+    }
+
+
 def _variable_json(variable: VariableRecord) -> dict[str, object]:
     result: dict[str, object] = {
         "component": variable.component,
@@ -206,6 +214,7 @@ class OperatorApi:
             ("DELETE", "/stations/{stationId}", self.delete_station),
             ("GET", "/stations/{stationId}/variables", self.get_variables),
             ("GET", "/stations/{stationId}/messages", self.get_messages),
+            ("GET", "/stations/{stationId}/meter-values", self.get_meter_values),
             ("POST", "/stations/{stationId}/call/{action}", self.call),
             ("POST", "/stations/{stationId}/password", self.rotate_password),
             (
@@ -342,6 +351,13 @@ class OperatorApi:
                 ]
             },
         )
+
+    async def get_meter_values(self, request: Request) -> Response:
+        """The latest MeterValues readings the station sent outside transactions (J01)."""
+        station = await self._station(request.params["stationId"])
+        limit = _limit(request.query.get("limit"), default=100)
+        values = await self.store.list_meter_values(station.station_id, None, limit=limit)
+        return json_response(200, {"meterValues": [_meter_value_json(value) for value in values]})
 
     # --- CALLs ----------------------------------------------------------------------------
 

@@ -291,9 +291,10 @@ class Store(Protocol):
         self, station_id: str, transaction_id: str
     ) -> list[TransactionEventRecord]: ...
     async def list_meter_values(
-        self, station_id: str, transaction_id: str | None
+        self, station_id: str, transaction_id: str | None, *, limit: int | None = None
     ) -> list[MeterValueRecord]:
-        """Ordered by timestamp; transaction_id None: those sent outside transactions."""
+        """Ordered by timestamp; transaction_id None: those sent outside transactions.
+        With `limit`, only the latest `limit` of them (still oldest first)."""
 
     async def add_meter_values(self, values: list[MeterValueRecord]) -> None: ...
 

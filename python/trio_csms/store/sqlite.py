@@ -843,10 +843,22 @@ class SqliteStore:
         return self._select(_EVENTS, where, (station_id, transaction_id))
 
     async def list_meter_values(
-        self, station_id: str, transaction_id: str | None
+        self, station_id: str, transaction_id: str | None, *, limit: int | None = None
     ) -> list[MeterValueRecord]:
-        where = "WHERE station_id = ? AND transaction_id IS ? ORDER BY timestamp, rowid"
-        return self._select(_METER_VALUES, where, (station_id, transaction_id))
+        """See `Store.list_meter_values`.
+
+        Raises:
+            ValueError: `limit` is negative.
+        """
+        where = "WHERE station_id = ? AND transaction_id IS ?"
+        if limit is None:
+            ordered = f"{where} ORDER BY timestamp, rowid"
+            return self._select(_METER_VALUES, ordered, (station_id, transaction_id))
+        if limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
+        # The newest `limit` rows, read newest first and handed back oldest first.
+        latest = f"{where} ORDER BY timestamp DESC, rowid DESC LIMIT ?"
+        return self._select(_METER_VALUES, latest, (station_id, transaction_id, limit))[::-1]
 
     async def add_meter_values(self, values: list[MeterValueRecord]) -> None:
         if values:
