@@ -642,8 +642,27 @@ def scale(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
         f"| server RSS before any station | {run.baseline_rss / 2**20:,.0f} MiB |",
         f"| server RSS per station | {per_station / 1024:,.1f} KiB |",
         f"| simulator RSS in total (peak) | {run.simulator_rss / 2**20:,.0f} MiB |",
+        f"| all connected after (slowest simulator) | {slowest(run.reports)} |",
+        f"| connect failures | {failure_counts(run.reports) or 'none'} |",
     )
     return section
+
+
+def slowest(reports: list[dict[str, Any]]) -> str:
+    done = [r.get("allConnectedSeconds") for r in reports]
+    if any(d is None for d in done):
+        return "not all connected"
+    return f"{max(d for d in done if d is not None):.1f} s"
+
+
+def failure_counts(reports: list[dict[str, Any]]) -> str:
+    """Connection failures of all simulators, by reason, and disconnects."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        for kind in ("connectFailures", "disconnects"):
+            for reason, failure in report[kind].items():
+                counts[reason] = counts.get(reason, 0) + failure["count"]
+    return "; ".join(f"{count:,} x {reason}" for reason, count in sorted(counts.items()))
 
 
 def boot_storm(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
@@ -698,11 +717,7 @@ def boot_storm(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
 
 def storm_details(number: int, merged: dict[str, Any], reports: list[dict[str, Any]]) -> str:
     """One row of the boot-storm table: how far the run got and what went wrong."""
-    failures: dict[str, int] = {}
-    for report in reports:
-        for reason, failure in report["connectFailures"].items():
-            failures[reason] = failures.get(reason, 0) + failure["count"]
-    shown_failures = "; ".join(f"{count:,} x {reason}" for reason, count in failures.items())
+    shown_failures = failure_counts(reports)
     connect = [r["connect"] for r in reports]
     connect_p50 = max((c["p50Ms"] for c in connect if c["p50Ms"] is not None), default=None)
     connect_p99 = max((c["p99Ms"] for c in connect if c["p99Ms"] is not None), default=None)
@@ -839,6 +854,9 @@ def write_report(
         "## Targets (issue 6)",
         "",
         *targets(summary, plan),
+        "",
+        "Where a target is missed: the server's profiles, what they show and what was changed"
+        " because of them are in bench/README.md.",
         "",
     ]
     for section in sections:
