@@ -3,6 +3,7 @@ formats the operator API's OpenAPI document defines for itself (see `trio_csms.a
 so that schemathesis generates valid values of them:
 
 - `station-import-csv`, `station-import-jsonl`: a bulk import file, each stationId once.
+- `cursor`: a page cursor as a previous page's `next` would be (any "<stationId>/<id>" key).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import io
 import orjson
 import schemathesis
 from hypothesis import strategies as st
+
+from trio_csms.api.cursor import encode_cursor
 
 # Characters a station id is made of here: no ',', quotes or blanks, which CSV cells would
 # have to quote or would lose to trimming; the API's own rules are checked by the server.
@@ -52,5 +55,8 @@ def _jsonl(rows: list[dict[str, object]]) -> str:
     return "".join(orjson.dumps(row).decode() + "\n" for row in rows)
 
 
+_PAGE_KEY = st.builds("{}/{}".format, _STATION_ID, st.text(min_size=1, max_size=36))
+
+schemathesis.openapi.format("cursor", _PAGE_KEY.map(encode_cursor))
 schemathesis.openapi.format("station-import-csv", _rows().map(_csv))
 schemathesis.openapi.format("station-import-jsonl", _rows().map(_jsonl))

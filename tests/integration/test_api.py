@@ -24,6 +24,7 @@ import trio.testing
 from api_client import ApiClient
 from csms_harness import PASSWORD, RunningCsms, running_csms
 
+from trio_csms.api.cursor import encode_cursor
 from trio_csms.messages import (
     CertificateHashDataChainType,
     CertificateHashDataType,
@@ -608,10 +609,16 @@ async def test_transactions_listed_and_read(tmp_path: Path) -> None:
             ended = await api.get("/api/v1/transactions?active=false")
             (tx2,) = ended.json["transactions"]
             assert tx2["stoppedReason"] == "EVDisconnected" and tx2["active"] is False
-            page = await api.get("/api/v1/transactions?limit=1&after=CS1/TX1")
-            assert [t["transactionId"] for t in page.json["transactions"]] == ["TX2"]
+            # Pages of one: each full page's opaque `next` is where the following one starts.
+            first = (await api.get("/api/v1/transactions?limit=1")).json
+            assert [t["transactionId"] for t in first["transactions"]] == ["TX1"]
+            second = (await api.get(f"/api/v1/transactions?limit=1&after={first['next']}")).json
+            assert [t["transactionId"] for t in second["transactions"]] == ["TX2"]
+            third = (await api.get(f"/api/v1/transactions?limit=1&after={second['next']}")).json
+            assert third == {"transactions": [], "next": None}
+            assert everything.json["next"] is None  # not a full page: nothing follows
             other = await api.get("/api/v1/transactions?stationId=CS2")
-            assert other.json == {"transactions": []}
+            assert other.json == {"transactions": [], "next": None}
 
             one = await api.get("/api/v1/transactions/CS1/TX1")
             assert one.status == 200
@@ -963,13 +970,16 @@ async def test_messages_show_recent_frames_both_ways_and_survive_reconnects(
             assert (await api.get("/api/v1/stations/NOPE/messages")).status == 404
 
 
-async def test_transactions_after_must_be_a_page_key(tmp_path: Path) -> None:
-    """Found by schemathesis: an `after` without '/' was a 500 from the store."""
+async def test_transactions_after_must_be_a_cursor(tmp_path: Path) -> None:
+    """`after` takes only a page's `next` (found by schemathesis: an `after` without '/' was a
+    500 from the store)."""
     with trio.fail_after(TIMEOUT):
         async with api_csms(tmp_path) as (_, api):
-            answer = await api.get("/api/v1/transactions?after=nokey")
-            assert answer.status == 400 and answer.error_code == "BadRequest", answer.body
-            assert (await api.get("/api/v1/transactions?after=CS1/T1")).status == 200
+            for after in ("nokey", "CS1/T1", "A", encode_cursor("no-slash"), "djI6Q1MxL1Qx"):
+                answer = await api.get(f"/api/v1/transactions?after={after}")
+                assert answer.status == 400 and answer.error_code == "BadRequest", after
+            answer = await api.get(f"/api/v1/transactions?after={encode_cursor('CS1/T1')}")
+            assert answer.status == 200
 
 
 async def test_a_method_a_path_does_not_have_is_405_with_allow(tmp_path: Path) -> None:

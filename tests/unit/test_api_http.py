@@ -160,3 +160,15 @@ class _FakeApi:
             raise AssertionError(name)
 
         return handler
+
+
+def test_cursors_round_trip_and_refuse_anything_else() -> None:
+    from trio_csms.api.cursor import InvalidCursor, decode_cursor, encode_cursor
+
+    for key in ("CS1/TX1", "a/b/c", "É/ü", "x" * 100):
+        cursor = encode_cursor(key)
+        assert decode_cursor(cursor) == key
+        assert "=" not in cursor and "/" not in cursor and "+" not in cursor
+    for text in ("", "A", "CS1/TX1", "djI6Q1MxL1Qx", "////", "_w", "x" * 5000):
+        with pytest.raises(InvalidCursor):
+            decode_cursor(text)

@@ -75,6 +75,7 @@ def _ref(name: str) -> dict[str, Any]:
 
 
 _TIME = {"type": "string", "format": "date-time"}
+_CURSOR = {"type": "string", "format": "cursor", "pattern": "^[A-Za-z0-9_-]{1,4096}$"}
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -603,10 +604,22 @@ def document() -> dict[str, Any]:
                         _query("stationId", {"type": "string"}),
                         _query("active", {"type": "string", "enum": ["true", "false"]}),
                         limit,
-                        _query("after", {"type": "string", "pattern": "/"}),
+                        _query("after", _CURSOR),
                     ],
                     "responses": {
-                        "200": _json(_list("transactions", _TRANSACTION)),
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["transactions", "next"],
+                                "properties": {
+                                    "transactions": {"type": "array", "items": _TRANSACTION},
+                                    # null: this was the last page.
+                                    "next": _nullable(_CURSOR),
+                                },
+                            },
+                            "one page, ordered by stationId then transactionId; pass `next` "
+                            "as `after` for the following page",
+                        ),
                         **_errors(400, 401),
                     },
                 }

@@ -57,6 +57,7 @@ from ..store import (
     VariableRecord,
 )
 from . import openapi
+from .cursor import InvalidCursor, decode_cursor, encode_cursor
 from .http import MAX_BODY, HttpError, Request, Response, Router, json_response
 
 if TYPE_CHECKING:
@@ -579,18 +580,18 @@ class OperatorApi:
                 raise _bad("active must be true or false")
             active = query["active"] == "true"
         limit = _limit(query.get("limit"), default=100)
-        after = query.get("after")
-        if after is not None and "/" not in after:
-            raise _bad("after must be '<stationId>/<transactionId>' of the last transaction seen")
+        after = _after(query.get("after"))
         transactions = await self.store.list_transactions(
             station_id=query.get("stationId") or None,
             active=active,
             limit=limit,
             after=after,
         )
-        return json_response(
-            200, {"transactions": [_transaction_json(tx, None) for tx in transactions]}
-        )
+        # A full page may have a successor: its last key, opaque, is where the next one starts.
+        last = transactions[-1] if len(transactions) == limit else None
+        next_page = None if last is None else encode_cursor(_page_key(last))
+        page = [_transaction_json(tx, None) for tx in transactions]
+        return json_response(200, {"transactions": page, "next": next_page})
 
     async def get_transaction(self, request: Request) -> Response:
         station_id, transaction_id = request.params["stationId"], request.params["transactionId"]
@@ -618,6 +619,24 @@ def _with_serial(
             if _serial_key(hash_data.serial_number) == key:
                 found.append(hash_data)
     return found
+
+
+def _after(value: str | None) -> str | None:
+    """The page key of an `after` query parameter (a previous page's `next`)."""
+    if value is None:
+        return None
+    try:
+        key = decode_cursor(value)
+    except InvalidCursor:
+        raise _bad("after must be the 'next' of a previous page of this list") from None
+    if "/" not in key:  # a cursor of another list
+        raise _bad("after must be the 'next' of a previous page of this list")
+    return key
+
+
+def _page_key(transaction: TransactionRecord) -> str:
+    """The store's key of a transaction in the list's order (station ids hold no '/')."""
+    return f"{transaction.station_id}/{transaction.transaction_id}"
 
 
 def _timeout(value: str | None) -> float | None:
