@@ -886,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if plan.per_process > hard - SPARE_FILES and not args.smoke:
         plan = Plan(**{**plan.__dict__, "per_process": hard - SPARE_FILES})
-    command = "python bench/run.py" + (" --smoke" if args.smoke else "")
+    command = ".venv/bin/python bench/run.py" + (" --smoke" if args.smoke else "")
     started = datetime.now(UTC)
     clock = time.monotonic()
     summary: dict[str, Any] = {}
