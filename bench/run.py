@@ -291,6 +291,15 @@ class SimRun:
     rss_at_peak: int = 0
     baseline_rss: int = 0
     simulator_rss: int = 0
+    wall: float = 0.0  # seconds the simulators ran
+    server_cpu: float = 0.0  # CPU seconds the servers used meanwhile
+    simulator_cpu: float = 0.0  # CPU seconds the simulators used
+
+    def busy(self) -> str:
+        """How busy each side's CPU was: near 100% is the limit of that side."""
+        if not self.wall:
+            return "-"
+        return f"{self.server_cpu / self.wall:.0%} / {self.simulator_cpu / self.wall:.0%}"
 
 
 def run_simulators(
@@ -302,6 +311,10 @@ def run_simulators(
     """Run one simulator process per (server, arguments), pinned to the simulator CPU, all at
     once; while they run, sample the servers in `sample` (connected count and RSS) each half
     second. Returns their JSON reports."""
+    servers_used = list({id(server): server for server, _ in jobs}.values())
+    server_cpu = sum(cpu_seconds(server.process.pid) for server in servers_used)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     processes = []
     for server, arguments in jobs:
         command = [*pinned(SIMULATOR_CPU), *simulate_command(server.url, arguments)]
@@ -332,7 +345,22 @@ def run_simulators(
                 f"the simulator failed ({process.returncode}): {stderr.decode()[-2000:]}"
             )
         run.reports.append(json.loads(stdout))
+    run.wall = time.monotonic() - started
+    run.server_cpu = sum(cpu_seconds(server.process.pid) for server in servers_used) - server_cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.simulator_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     return run
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -395,6 +423,7 @@ def throughput(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
     seconds = plan.throughput_seconds
     rows: dict[tuple[str, str], list[float]] = {}
     errors: dict[tuple[str, str], int] = {}
+    busy: dict[tuple[str, str], str] = {}
     for mix in ("session", "heartbeat"):
         kinds = SERVER_KINDS if mix == "session" else ("trio-csms", "ocpp library")
         for kind in kinds:
@@ -409,6 +438,7 @@ def throughput(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
             windows = report["windows"] or [report]
             rows[(mix, kind)] = [float(window["callsPerSecond"]) for window in windows]
             errors[(mix, kind)] = fleet_errors(report)
+            busy[(mix, kind)] = run.busy()
             if kind == "trio-csms":
                 section.commands.append(shown(simulate_command(server.url, arguments)))
     section.add(
@@ -419,14 +449,16 @@ def throughput(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
         " (10 or 8 sampled values), Ended, StatusNotification, Heartbeat. trio-csms validates"
         " every message and commits it to SQLite before answering; the `ocpp`-library CSMS"
         " validates (its default) and keeps state in memory.",
+        "CPU busy: CPU time of the server and of the simulator over the simulator's whole run"
+        " (connecting included), per wall-clock second; near 100% marks the side that limits.",
         "",
-        "| mix | server | calls/s (median) | windows | errors |",
-        "|---|---|---:|---|---:|",
+        "| mix | server | calls/s (median) | windows | errors | CPU busy: server / simulator |",
+        "|---|---|---:|---|---:|---:|",
     )
     for (mix, kind), values in rows.items():
         section.add(
             f"| {mix} | {kind} | {number(median(values))} | {per_run(values, number)}"
-            f" | {errors[(mix, kind)]} |"
+            f" | {errors[(mix, kind)]} | {busy[(mix, kind)]} |"
         )
     section.add("")
     for mix in ("session", "heartbeat"):
@@ -475,6 +507,7 @@ def latency(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
             if not section.commands:
                 section.commands.append(shown(simulate_command(server.url, jobs[0][1])))
             whole = merge_reports(run.reports)
+            whole["busy"] = run.busy()
             boots[rate] = whole
             windows = [report["windows"] or [report] for report in run.reports]
             results[rate] = [
@@ -504,7 +537,8 @@ def latency(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
         )
         section.add(
             f"**{rate:,.0f} calls/s** (achieved per window: {achieved} calls/s; errors in the"
-            f" whole run {whole['errors']}, scheduled calls missed {whole['missedCalls']})",
+            f" whole run {whole['errors']}, scheduled calls missed {whole['missedCalls']};"
+            f" CPU busy server / simulator {whole['busy']})",
             "",
             boot_line,
             "",
