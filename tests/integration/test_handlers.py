@@ -624,6 +624,29 @@ async def test_every_station_action_gets_its_callresult_and_is_stored(
                 await case.check(store, case.request, response)
 
 
+@pytest.mark.parametrize(
+    "action", sorted(action for action, case in CASES.items() if case.tracks is not None)
+)
+async def test_a_notification_moves_only_requests_of_the_kind_it_reports_on(
+    tmp_path: Path, action: str
+) -> None:
+    """The CSMS numbers each kind of request on its own: a notification whose requestId is
+    that of a request of another kind (a GetLog; for LogStatusNotification an UpdateFirmware)
+    leaves that request as it was."""
+    case = CASES[action]
+    assert case.tracks is not None
+    other = "UpdateFirmware" if case.tracks[0] == "GetLog" else "GetLog"
+    with trio.fail_after(TIMEOUT):
+        async with csms_with_station(tmp_path) as (_, store, sim):
+            await put_request(store, other)
+            if case.setup is not None:
+                await case.setup(store)
+            await sim.call(case.request, ACTION_BY_NAME[action].response)
+            assert await request_state(store) == (None, False)
+            record = await store.get_request(STATION, REQUEST_ID)
+            assert record is not None and record.kind == other
+
+
 # --- connector status: StatusNotification and NotifyEvent (G01, N07) -------------------------
 
 

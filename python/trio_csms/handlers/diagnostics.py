@@ -64,7 +64,13 @@ async def log_status_notification(
     """N01: progress of a GetLog upload."""
     request_id = given(req.request_id)
     await keep(ctx, "LogStatusNotification", req, request_id=request_id)
-    await update_request(ctx, request_id, req.status.value, complete=req.status in _LOG_FINAL)
+    await update_request(
+        ctx,
+        "LogStatusNotification",
+        request_id,
+        req.status.value,
+        complete=req.status in _LOG_FINAL,
+    )
     return LogStatusNotificationResponse()
 
 

@@ -40,7 +40,10 @@ async def firmware_status_notification(
     request_id = given(req.request_id)
     await keep(ctx, "FirmwareStatusNotification", req, request_id=request_id)
     await ctx.store.update_station(ctx.station_id, StationChanges(firmware_status=req.status.value))
-    await update_request(ctx, request_id, req.status.value, complete=req.status in _FIRMWARE_FINAL)
+    final = req.status in _FIRMWARE_FINAL
+    await update_request(
+        ctx, "FirmwareStatusNotification", request_id, req.status.value, complete=final
+    )
     return FirmwareStatusNotificationResponse()
 
 
@@ -50,5 +53,8 @@ async def publish_firmware_status_notification(
     """L05 (Local Controller): progress of publishing a firmware image."""
     request_id = given(req.request_id)
     await keep(ctx, "PublishFirmwareStatusNotification", req, request_id=request_id)
-    await update_request(ctx, request_id, req.status.value, complete=req.status in _PUBLISH_FINAL)
+    final = req.status in _PUBLISH_FINAL
+    await update_request(
+        ctx, "PublishFirmwareStatusNotification", request_id, req.status.value, complete=final
+    )
     return PublishFirmwareStatusNotificationResponse()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 import msgspec
 
 from ..messages import Message
@@ -31,14 +34,30 @@ async def keep(
     )
 
 
+#: The CSMS requests each notification reports on. A requestId is matched only against
+#: requests of these kinds: the CSMS numbers each kind on its own, so a FirmwareStatusNotification
+#: must not move a GetLog that happens to have the same requestId.
+ANSWERS: Final[Mapping[str, frozenset[str]]] = {
+    "NotifyReport": frozenset({"GetBaseReport", "GetReport"}),
+    "NotifyCustomerInformation": frozenset({"CustomerInformation"}),
+    "NotifyMonitoringReport": frozenset({"GetMonitoringReport"}),
+    "NotifyDisplayMessages": frozenset({"GetDisplayMessages"}),
+    "ReportChargingProfiles": frozenset({"GetChargingProfiles"}),
+    "LogStatusNotification": frozenset({"GetLog"}),
+    "FirmwareStatusNotification": frozenset({"UpdateFirmware"}),
+    "PublishFirmwareStatusNotification": frozenset({"PublishFirmware"}),
+}
+
+
 async def update_request(
-    ctx: StationContext, request_id: int | None, status: str, *, complete: bool
+    ctx: StationContext, action: str, request_id: int | None, status: str, *, complete: bool
 ) -> None:
-    """Record the latest status of the CSMS request `request_id`, if it was ours."""
+    """Record the latest status of the CSMS request `request_id`, if it was ours and of a kind
+    the notification `action` reports on (`ANSWERS`)."""
     if request_id is None:
         return
     request = await ctx.store.get_request(ctx.station_id, request_id)
-    if request is None:
+    if request is None or request.kind not in ANSWERS.get(action, frozenset()):
         return
     request.status = status
     request.complete = request.complete or complete
@@ -58,4 +77,4 @@ async def keep_part(
     Partial while parts follow, Complete with the last one."""
     await keep(ctx, action, req, request_id=request_id, seq_no=seq_no)
     last = tbc is not True
-    await update_request(ctx, request_id, "Complete" if last else "Partial", complete=last)
+    await update_request(ctx, action, request_id, "Complete" if last else "Partial", complete=last)
