@@ -378,6 +378,28 @@ async def test_token_limited_to_another_evse_is_not_at_this_location(tmp_path: P
             )
 
 
+async def test_the_stop_token_does_not_replace_the_authorizing_one(tmp_path: Path) -> None:
+    """TC_C_39_CSMS, TC_C_47_CSMS: a transaction stopped with another token (same group, master
+    pass) keeps the token that authorized it, also when the stop event arrives first (offline
+    queue) and the authorizing event after it."""
+    with trio.fail_after(TIMEOUT):
+        async with csms_with_station(tmp_path) as (_, store, sim):
+            await sim.transaction_event("Started", "Authorized", "TX-S1", id_token=VALID)
+            await sim.transaction_event("Ended", "StopAuthorized", "TX-S1", id_token=EVSE_2_ONLY)
+            assert (await transaction(store, "TX-S1")).id_token == wire(VALID)
+
+            await sim.transaction_event("Started", "CablePluggedIn", "TX-S2", seq_no=0)
+            await sim.transaction_event(
+                "Ended", "StopAuthorized", "TX-S2", seq_no=2, id_token=EVSE_2_ONLY, offline=True
+            )
+            assert (await transaction(store, "TX-S2")).id_token == wire(EVSE_2_ONLY)
+            await sim.transaction_event(
+                "Updated", "Authorized", "TX-S2", seq_no=1, id_token=VALID, offline=True
+            )
+            record = await transaction(store, "TX-S2")
+            assert (record.id_token, record.active, record.seq_no_gaps) == (wire(VALID), False, [])
+
+
 # --- retransmission, offline and out-of-order events (E14, TC_E_29-E_34) ---------------------
 
 

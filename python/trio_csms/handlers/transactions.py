@@ -1,11 +1,12 @@
 """Functional blocks E (Transactions) and J (Meter Values): TransactionEvent and MeterValues.
 
 A transaction is built from its events. Offline-queued events may arrive late and out of order
-(TC_E_29-E_34): the state fields (charging state, EVSE, idToken, stop reason) follow the event
-with the highest seqNo, so a late older event never rolls the state back; its meter values are
-stored all the same. seqNo values missing between the lowest and highest received are kept as
-`seq_no_gaps`. A retransmitted event (same station, transaction and seqNo) is answered again
-but not stored twice. A new transaction may start again at seqNo 0 (TC_E_53).
+(TC_E_29-E_34): the state fields (charging state, EVSE, stop reason) follow the event with the
+highest seqNo, so a late older event never rolls the state back; its meter values are stored
+all the same. The idToken is the one that authorized the transaction, not the one that stopped
+it. seqNo values missing between the lowest and highest received are kept as `seq_no_gaps`. A
+retransmitted event (same station, transaction and seqNo) is answered again but not stored
+twice. A new transaction may start again at seqNo 0 (TC_E_53).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..messages import (
     TransactionEventEnumType,
     TransactionEventRequest,
     TransactionEventResponse,
+    TriggerReasonEnumType,
 )
 from ..store.base import MeterValueRecord, TransactionEventRecord, TransactionRecord
 from .authorization import id_token_info
@@ -98,6 +100,13 @@ def apply_event(transaction: TransactionRecord, req: TransactionEventRequest) ->
     remote_start_id = given(info.remote_start_id)
     if remote_start_id is not None:
         transaction.remote_start_id = remote_start_id
+    token = given(req.id_token)
+    # The transaction's idToken is the one that authorized it. The token that stops it may be
+    # another (same group, TC_C_39; a master pass, TC_C_47): it never replaces a known one,
+    # whatever order the events arrive in.
+    stopping = req.trigger_reason is TriggerReasonEnumType.StopAuthorized
+    if token is not None and (transaction.id_token is None or not stopping):
+        transaction.id_token = to_wire(token)
     if not track_seq_no(transaction, req.seq_no):
         return False  # an older event: it adds meter values, not state
     state = given(info.charging_state)
@@ -113,9 +122,6 @@ def apply_event(transaction: TransactionRecord, req: TransactionEventRequest) ->
         if connector_id is not None or evse.id != transaction.evse_id:
             transaction.connector_id = connector_id
         transaction.evse_id = evse.id
-    token = given(req.id_token)
-    if token is not None:
-        transaction.id_token = to_wire(token)
     return True
 
 
