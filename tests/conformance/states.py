@@ -89,9 +89,14 @@ async def ev_connected_pre_session(station: SimStation, tx: Transaction) -> None
 
 
 async def authorized(station: SimStation, tx: Transaction, tokens: Tokens) -> None:
-    """Authorized: Authorize answered Accepted, then TransactionEvent Authorized, Accepted."""
-    authorize = await station.authorize(tokens.valid, tokens.type)
-    assert authorize.id_token_info.status is AuthorizationStatusEnumType.Accepted, authorize
+    """Authorized: Authorize answered Accepted, then TransactionEvent Authorized, Accepted.
+
+    With NoAuthorization there is no AuthorizeRequest (Part 6 §3.1), only the event with the
+    empty idToken.
+    """
+    if tokens.type != IdTokenEnumType.NoAuthorization.value:
+        authorize = await station.authorize(tokens.valid, tokens.type)
+        assert authorize.id_token_info.status is AuthorizationStatusEnumType.Accepted, authorize
     response = await send_event(station, tx, "Authorized", id_token=id_token(tokens))
     assert_token_accepted(response)
     tx.authorized = True
