@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -37,7 +38,7 @@ from conformance.oracle import check_frames
 
 from trio_csms.sim import SimStation, open_station
 
-API_TOKEN: Final = "conformance-lab-token-0123456789"
+_START_ATTEMPTS: Final = 3  # fresh ports each time
 STATION_ID: Final = "OCTT-CS-001"
 PASSWORD: Final = "Octt-Station-Password-01"  # a valid passwordString (16-40 characters)
 # Every idToken type of OCPP 2.0.1 (IdTokenEnumType); the CSMS declares support for all.
@@ -241,28 +242,29 @@ async def open_lab(
         sections: config file sections, e.g. `stations={"default_registration": "Pending"}`.
     """
     with trio.fail_after(seconds):
-        ocpp_port, api_port = _free_port(), _free_port()
-        config: dict[str, dict[str, Any]] = {
-            "ocpp": {"host": "127.0.0.1", "port": ocpp_port},
-            "api": {"host": "127.0.0.1", "port": api_port, "token": API_TOKEN},
-            "store": {"url": f"sqlite:///{tmp_path / 'csms.db'}"},
-        }
-        for name, values in sections.items():
-            config.setdefault(name, {}).update(values)
-        if config["ocpp"].get("tls_port") == 0:
-            config["ocpp"]["tls_port"] = _free_port()
+        # The token is the lab's own: only its server accepts it, so a server of another test
+        # on a reused port is never taken for this one (see `_start`).
+        token = secrets.token_hex(16)
         config_path = tmp_path / "csms.toml"
-        config_path.write_text(_toml(config), encoding="utf-8")
         log_path = tmp_path / "server.log"
+        for attempt in range(_START_ATTEMPTS):
+            config = _config(tmp_path, token, sections)
+            config_path.write_text(_toml(config), encoding="utf-8")
+            try:
+                process = await _start(config_path, log_path, config["api"]["port"], token)
+                break
+            except _PortTaken:
+                if attempt + 1 == _START_ATTEMPTS:
+                    raise
         tls_port = config["ocpp"].get("tls_port")
         lab = Lab(
-            api=ApiClient(api_port, API_TOKEN),
-            ocpp_url=f"ws://127.0.0.1:{ocpp_port}/ocpp",
+            api=ApiClient(config["api"]["port"], token),
+            ocpp_url=f"ws://127.0.0.1:{config['ocpp']['port']}/ocpp",
             tls_url=None if tls_port is None else f"wss://localhost:{tls_port}/ocpp",
             directory=tmp_path,
             log_path=log_path,
         )
-        async with _server(config_path, log_path, api_port):
+        async with _server(process):
             if provision:
                 await lab.register_station()
                 await lab.provision_tokens()
@@ -273,8 +275,32 @@ async def open_lab(
             assert not errors, "the server logged errors:\n" + "\n".join(errors)
 
 
-@asynccontextmanager
-async def _server(config_path: Path, log_path: Path, api_port: int) -> AsyncIterator[None]:
+def _config(
+    tmp_path: Path, token: str, sections: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The server's config: fresh free ports, the lab's token, then the test's `sections`."""
+    config: dict[str, dict[str, Any]] = {
+        "ocpp": {"host": "127.0.0.1", "port": _free_port()},
+        "api": {"host": "127.0.0.1", "port": _free_port(), "token": token},
+        "store": {"url": f"sqlite:///{tmp_path / 'csms.db'}"},
+    }
+    for name, values in sections.items():
+        config.setdefault(name, {}).update(values)
+    if config["ocpp"].get("tls_port") == 0:
+        config["ocpp"]["tls_port"] = _free_port()
+    return config
+
+
+class _PortTaken(Exception):
+    """Another process bound a port between `_free_port` and the server's start."""
+
+
+async def _start(config_path: Path, log_path: Path, api_port: int, token: str) -> trio.Process:
+    """Start the server and wait until its API answers the lab's token.
+
+    Raises:
+        _PortTaken: the server could not bind its ports (another test took one meanwhile).
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     for name in [name for name in env if name.startswith("TRIO_CSMS_")]:
         if name != "TRIO_CSMS_NATIVE":
@@ -288,9 +314,24 @@ async def _server(config_path: Path, log_path: Path, api_port: int) -> AsyncIter
             stderr=subprocess.STDOUT,
         )
     try:
-        while not await _healthy(api_port):
-            assert process.poll() is None, "the server exited:\n" + _read(log_path)
+        while not await _healthy(api_port, token):
+            if process.poll() is not None:
+                log = _read(log_path)
+                if "Address already in use" in log:
+                    raise _PortTaken(log)
+                raise AssertionError("the server exited:\n" + log)
             await trio.sleep(0.05)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await _stop(process)
+        raise
+    return process
+
+
+@asynccontextmanager
+async def _server(process: trio.Process) -> AsyncIterator[None]:
+    """Run the test against the started server; stop it cleanly (SIGTERM) afterwards."""
+    try:
         yield
     finally:
         with trio.CancelScope(shield=True):
@@ -310,9 +351,10 @@ async def _stop(process: trio.Process) -> bool:
     return False
 
 
-async def _healthy(port: int) -> bool:
+async def _healthy(port: int, token: str) -> bool:
+    """True once the lab's own server answers on `port` (a stranger's answers 401)."""
     try:
-        answer = await ApiClient(port, None).get("/healthz")
+        answer = await ApiClient(port, token).get("/api/v1/stations")
     except OSError:
         return False
     return answer.status == 200

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import trio
-from conformance.lab import API_TOKEN, open_lab
+from conformance.lab import open_lab
 
 HERE = Path(__file__).parent
 #: The whole lab (server start, schemathesis, stop); the run itself takes 35-60 s on 2 cores.
@@ -28,7 +28,7 @@ async def test_openapi_document_holds_under_schemathesis(tmp_path: Path) -> None
             "run",
             f"http://127.0.0.1:{lab.api.port}/api/v1/openapi.json",
             "--header",
-            f"Authorization: Bearer {API_TOKEN}",
+            f"Authorization: Bearer {lab.api.token}",
             "--no-color",
         ]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "schemathesis_hooks.py")}
