@@ -6,7 +6,9 @@ API and embedding applications alike).
   before the CALL is sent, so their notifications can be matched (`store.put_request`). When
   the station refuses one (any status but Accepted and AcceptedCanceled: Rejected,
   InvalidCertificate, NotSupported, ...), no notification will follow: the record takes that
-  status and is complete.
+  status and is complete. An UpdateFirmware answered AcceptedCanceled (L01.FR.24) means the
+  station cancelled the update it was running: that earlier request is complete with status
+  "Canceled" (the station reports the cancellation only in this answer).
 - SetVariables of SecurityCtrlr.BasicAuthPassword switches the stored password only when the
   station answers Accepted (A01, TC_A_09/TC_A_10); the old one stays admitted until the
   station first logs in with the new one (see `server.StationServer._check_password`).
@@ -34,6 +36,9 @@ from .messages import (
     SetVariablesRequest,
     SetVariablesResponse,
     SetVariableStatusEnumType,
+    UpdateFirmwareRequest,
+    UpdateFirmwareResponse,
+    UpdateFirmwareStatusEnumType,
 )
 from .rpc.errors import ErrorCode, OcppError
 from .security.passwords import hash_password
@@ -140,9 +145,32 @@ async def record_refusal(
     await store.put_request(record)
 
 
+# The status a firmware update takes when a newer one replaced it (not a FirmwareStatusEnum
+# value: no station ever reports it).
+CANCELED: Final = "Canceled"
+
+
+async def record_firmware_cancel(
+    store: Store, station_id: str, request: Message, response: Message
+) -> None:
+    """L01.FR.24: an AcceptedCanceled UpdateFirmware ends the update that was running."""
+    if not isinstance(request, UpdateFirmwareRequest) or not isinstance(
+        response, UpdateFirmwareResponse
+    ):
+        return
+    if response.status is not UpdateFirmwareStatusEnumType.AcceptedCanceled:
+        return
+    for record in await store.list_open_requests(station_id, "UpdateFirmware"):
+        if record.request_id != request.request_id:
+            record.status = CANCELED
+            record.complete = True
+            await store.put_request(record)
+
+
 async def after_call(store: Store, station_id: str, request: Message, response: Message) -> None:
     """Apply what an answered CALL changes on the CSMS side."""
     await record_refusal(store, station_id, request, response)
+    await record_firmware_cancel(store, station_id, request, response)
     password = new_password(request, response)
     profile = new_security_profile(request, response)
     if password is None and profile is None:

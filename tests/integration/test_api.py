@@ -932,6 +932,46 @@ async def test_a_refused_tracked_request_is_complete_with_the_refusal(tmp_path: 
             assert info["status"] is None and info["complete"] is False
 
 
+async def test_an_accepted_canceled_update_ends_the_running_one(tmp_path: Path) -> None:
+    # L01.FR.24: AcceptedCanceled says the station cancelled the update it was running.
+    with trio.fail_after(TIMEOUT):
+        async with api_csms(tmp_path) as (running, api):
+            await booted_station_via_api(api, "CS1")
+            async with running.station("CS1") as sim:
+                await sim.boot()
+                firmware = {"location": "https://fw.example/1.bin", "retrieveDateTime": _NOW}
+                for request_id, answer in ((31, "Accepted"), (32, "Rejected")):
+                    sim.handle(
+                        UpdateFirmwareRequest,
+                        lambda _, a=answer: UpdateFirmwareResponse(
+                            status=UpdateFirmwareStatusEnumType(a)
+                        ),
+                    )
+                    await api.post(
+                        "/api/v1/stations/CS1/call/UpdateFirmware",
+                        {"requestId": request_id, "firmware": firmware},
+                    )
+                # A Rejected newer request (L01.FR.27) leaves the running one alone.
+                update = (await api.get("/api/v1/stations/CS1/firmware-updates/31")).json
+                assert update["complete"] is False
+                sim.handle(
+                    UpdateFirmwareRequest,
+                    lambda _: UpdateFirmwareResponse(
+                        status=UpdateFirmwareStatusEnumType.AcceptedCanceled
+                    ),
+                )
+                await api.post(
+                    "/api/v1/stations/CS1/call/UpdateFirmware",
+                    {"requestId": 33, "firmware": firmware},
+                )
+            update = (await api.get("/api/v1/stations/CS1/firmware-updates/31")).json
+            assert update["status"] == "Canceled" and update["complete"] is True
+            refused = (await api.get("/api/v1/stations/CS1/firmware-updates/32")).json
+            assert refused["status"] == "Rejected"
+            newer = (await api.get("/api/v1/stations/CS1/firmware-updates/33")).json
+            assert newer["status"] is None and newer["complete"] is False
+
+
 async def test_openapi_document_is_served(tmp_path: Path) -> None:
     with trio.fail_after(TIMEOUT):
         async with api_csms(tmp_path) as (_, api):

@@ -885,6 +885,10 @@ class SqliteStore:
         where = "WHERE station_id = ? AND request_id = ?"
         return self._select_one(_REQUESTS, where, (station_id, request_id))
 
+    async def list_open_requests(self, station_id: str, kind: str) -> list[RequestRecord]:
+        where = "WHERE station_id = ? AND kind = ? AND NOT complete ORDER BY created_at, request_id"
+        return self._select(_REQUESTS, where, (station_id, kind))
+
     async def add_notification(self, notification: NotificationRecord) -> None:
         row = _NOTIFICATIONS.row(notification)
         await self._write(partial(_execute, _NOTIFICATIONS.insert, row))
