@@ -5,11 +5,17 @@ CustomerInformation (the operator chooses the requestId and the customer); the t
 answers and then sends its NotifyCustomerInformation parts; the CSMS must answer each, and the
 API's GET /stations/{id}/customer-information/{requestId} must show the request, the station's
 status and every part it received, in order.
+
+Log retrieval (N01; TC_N_25, TC_N_34, TC_N_35, TC_N_36): the tester makes the CSMS send
+GetLogRequest through the operator API; the tool's station answers and reports the upload with
+LogStatusNotificationRequests carrying the request's requestId. Besides answering, the CSMS
+must follow each upload by its requestId: the operator API shows it
+(`/stations/{id}/log-uploads/{requestId}`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -23,8 +29,14 @@ from trio_csms.messages import (
     CustomerInformationRequest,
     CustomerInformationResponse,
     CustomerInformationStatusEnumType,
+    GetLogRequest,
+    GetLogResponse,
+    LogStatusEnumType,
+    LogStatusNotificationRequest,
+    LogStatusNotificationResponse,
     NotifyCustomerInformationRequest,
     NotifyCustomerInformationResponse,
+    UploadLogStatusEnumType,
 )
 from trio_csms.sim import SimStation
 
@@ -274,3 +286,148 @@ async def test_tc_n_62_csms(tmp_path: Path) -> None:
         assert request.id_token is msgspec.UNSET
         assert request.customer_certificate is msgspec.UNSET
         assert_record(record, payload, "Complete", CUSTOMER_DATA)
+
+
+# --- N01 Retrieve log information ---------------------------------------------------------
+
+# The tool's configured upload location (<cfg log location>).
+LOG_LOCATION: Final = "https://logs.octt.example/upload"
+
+
+def log_answer(status: str) -> Callable[[GetLogRequest], GetLogResponse]:
+    """A station handler answering GetLog with `status` (and a file name when it uploads)."""
+
+    def handler(request: GetLogRequest) -> GetLogResponse:
+        response = GetLogResponse(status=LogStatusEnumType(status))
+        if status != "Rejected":
+            response.filename = f"{request.log_type.value}-{request.request_id}.log"
+        return response
+
+    return handler
+
+
+async def get_log(
+    lab: Lab, station: SimStation, request_id: int, log_type: str, *, answer: str = "Accepted"
+) -> GetLogRequest:
+    """Tester: make the CSMS send GetLog of `log_type`; the station answers `answer`.
+
+    Checks step 1: the CSMS sent that logType, the configured remoteLocation and requestId;
+    and that it reports the station's answer. Returns the request as the station received it.
+    """
+    station.handle(GetLogRequest, log_answer(answer))
+    payload = {
+        "requestId": request_id,
+        "logType": log_type,
+        "log": {"remoteLocation": LOG_LOCATION},
+    }
+    response = await lab.call_ok("GetLog", payload)
+    assert response["status"] == answer, response
+    received = await station.next_csms_call("GetLog", timeout=TIMEOUT)
+    request = received.request
+    assert isinstance(request, GetLogRequest), request
+    assert request.log_type.value == log_type, request
+    assert request.request_id == request_id, request
+    assert request.log.remote_location == LOG_LOCATION, request
+    return request
+
+
+async def log_status(lab: Lab, station: SimStation, request_id: int, status: str) -> None:
+    """The station reports `status` for upload `request_id`; the CSMS answers and records it."""
+    request = LogStatusNotificationRequest(
+        status=UploadLogStatusEnumType(status), request_id=request_id
+    )
+    response = await station.call(request, LogStatusNotificationResponse)
+    assert response == LogStatusNotificationResponse(), response
+    upload = await log_upload(lab, request_id)
+    assert upload["status"] == status, upload
+    assert upload["parts"][-1]["payload"] == {"status": status, "requestId": request_id}, upload
+
+
+async def log_upload(lab: Lab, request_id: int) -> dict[str, Any]:
+    """The operator's view of a GetLog request and its notifications."""
+    upload: dict[str, Any] = await lab.get_json(
+        f"/stations/{lab.station_id}/log-uploads/{request_id}"
+    )
+    assert upload["kind"] == "GetLog" and upload["requestId"] == request_id, upload
+    return upload
+
+
+async def assert_upload(
+    lab: Lab, request_id: int, *, complete: bool, statuses: tuple[str, ...]
+) -> None:
+    """The upload is (or is not yet) over, its notifications kept in order."""
+    upload = await log_upload(lab, request_id)
+    assert upload["complete"] is complete, upload
+    assert [part["payload"]["status"] for part in upload["parts"]] == list(statuses), upload
+
+
+async def uploaded(lab: Lab, station: SimStation, request_id: int, log_type: str) -> None:
+    """N01 success: GetLog Accepted, then Uploading and Uploaded for its requestId."""
+    await get_log(lab, station, request_id, log_type)
+    await assert_upload(lab, request_id, complete=False, statuses=())
+    await log_status(lab, station, request_id, "Uploading")
+    await assert_upload(lab, request_id, complete=False, statuses=("Uploading",))
+    await log_status(lab, station, request_id, "Uploaded")
+    await assert_upload(lab, request_id, complete=True, statuses=("Uploading", "Uploaded"))
+
+
+async def test_tc_n_25_csms(tmp_path: Path) -> None:
+    """Retrieve Log Information - Diagnostics Log - Success.
+
+    The tool validates step 1: GetLogRequest with logType DiagnosticsLog. The station answers
+    Accepted and sends LogStatusNotification Uploading, then Uploaded, with the same
+    requestId; the CSMS answers both and shows the upload complete after Uploaded.
+    """
+    async with open_lab(tmp_path) as lab, lab.station() as station:
+        await states.booted(station)
+        await uploaded(lab, station, 251, "DiagnosticsLog")
+
+
+async def test_tc_n_34_csms(tmp_path: Path) -> None:
+    """Retrieve Log Information - Rejected.
+
+    The station answers GetLogResponse Rejected; the tool validates nothing more. The CSMS
+    must cope: the request ends with that answer (no notification will come) and the station
+    stays usable (a Heartbeat is answered).
+    """
+    async with open_lab(tmp_path) as lab, lab.station() as station:
+        await states.booted(station)
+        await get_log(lab, station, 341, "DiagnosticsLog", answer="Rejected")
+        upload = await log_upload(lab, 341)
+        assert upload["status"] == "Rejected" and upload["complete"] is True, upload
+        assert upload["parts"] == [], upload
+        await station.heartbeat()
+
+
+async def test_tc_n_35_csms(tmp_path: Path) -> None:
+    """Retrieve Log Information - Security Log - Success.
+
+    As TC_N_25 with logType SecurityLog (validated at step 1). Part 6 step 6 reads "The OCTT
+    responds with a LogStatusNotificationResponse", an evident slip for "The CSMS responds"
+    (as step 4 and TC_N_25): the CSMS answers it.
+    """
+    async with open_lab(tmp_path) as lab, lab.station() as station:
+        await states.booted(station)
+        await uploaded(lab, station, 351, "SecurityLog")
+
+
+async def test_tc_n_36_csms(tmp_path: Path) -> None:
+    """Retrieve Log Information - Second Request.
+
+    While a first upload is Uploading, the tester asks for a second log (a new requestId); the
+    station answers AcceptedCanceled, reports AcceptedCanceled for the first requestId, then
+    Uploading and Uploaded for the second. The CSMS answers everything and keeps the two
+    apart: the first ends AcceptedCanceled, the second Uploaded.
+    """
+    async with open_lab(tmp_path) as lab, lab.station() as station:
+        await states.booted(station)
+        await get_log(lab, station, 361, "DiagnosticsLog")
+        await log_status(lab, station, 361, "Uploading")
+        await get_log(lab, station, 362, "DiagnosticsLog", answer="AcceptedCanceled")
+        await assert_upload(lab, 362, complete=False, statuses=())
+        await log_status(lab, station, 361, "AcceptedCanceled")
+        await assert_upload(lab, 361, complete=True, statuses=("Uploading", "AcceptedCanceled"))
+        await log_status(lab, station, 362, "Uploading")
+        await log_status(lab, station, 362, "Uploaded")
+        await assert_upload(lab, 362, complete=True, statuses=("Uploading", "Uploaded"))
+        await assert_upload(lab, 361, complete=True, statuses=("Uploading", "AcceptedCanceled"))
