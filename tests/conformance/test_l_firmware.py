@@ -12,7 +12,6 @@ the websocket closes, a new one opens and BootNotification reason FirmwareUpdate
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -48,6 +47,16 @@ _IMAGE: Final = b"OCTT station firmware 2.1.0\n" * 64
 CONNECTORS: Final = ((states.EVSE_ID, states.CONNECTOR_ID),)
 # The whole successful sequence of L01 before the reboot.
 TO_REBOOT: Final = ("Downloading", "Downloaded", "SignatureVerified", "Installing")
+# The statuses after which an update is over (L01): nothing more will be reported for it.
+FINAL: Final = frozenset(
+    {
+        "Installed",
+        "DownloadFailed",
+        "InstallationFailed",
+        "InstallVerificationFailed",
+        "InvalidSignature",
+    }
+)
 
 
 @cache
@@ -92,15 +101,6 @@ def firmware(**times: datetime) -> dict[str, Any]:
     return payload
 
 
-def answer_with(status: str) -> Callable[[UpdateFirmwareRequest], UpdateFirmwareResponse]:
-    """A station handler answering UpdateFirmware with `status`."""
-
-    def handler(_request: UpdateFirmwareRequest) -> UpdateFirmwareResponse:
-        return UpdateFirmwareResponse(status=UpdateFirmwareStatusEnumType(status))
-
-    return handler
-
-
 async def update_firmware(
     lab: Lab,
     station: SimStation,
@@ -108,15 +108,21 @@ async def update_firmware(
     *,
     answer: str = "Accepted",
     fw: dict[str, Any] | None = None,
-) -> UpdateFirmwareRequest:
+) -> tuple[UpdateFirmwareRequest, datetime]:
     """Tester: make the CSMS send UpdateFirmware; the station answers `answer`.
 
     Checks step 1 of every L case: the CSMS sent the configured firmware (location,
     signingCertificate, signature, requestId); and that it reports the station's answer.
-    Returns the request as the station received it.
+    Returns the request as the station received it, and when it arrived.
     """
     fw = firmware() if fw is None else fw
-    station.handle(UpdateFirmwareRequest, answer_with(answer))
+    arrivals: list[datetime] = []
+
+    def handler(_request: UpdateFirmwareRequest) -> UpdateFirmwareResponse:
+        arrivals.append(datetime.now(UTC))
+        return UpdateFirmwareResponse(status=UpdateFirmwareStatusEnumType(answer))
+
+    station.handle(UpdateFirmwareRequest, handler)
     response = await lab.call_ok("UpdateFirmware", {"requestId": request_id, "firmware": fw})
     assert response["status"] == answer, response
     received = await station.next_csms_call("UpdateFirmware", timeout=TIMEOUT)
@@ -127,11 +133,13 @@ async def update_firmware(
     assert request.firmware.location == LOCATION, request
     assert request.firmware.signing_certificate == pem, request
     assert request.firmware.signature == signature, request
-    return request
+    assert len(arrivals) == 1, arrivals
+    return request, arrivals[0]
 
 
 async def notify(lab: Lab, station: SimStation, request_id: int, status: str) -> None:
-    """The station reports `status` for `request_id`; the CSMS answers and records it."""
+    """The station reports `status` for `request_id`; the CSMS answers and records it: the
+    update is over after a final status, still open after any other."""
     request = FirmwareStatusNotificationRequest(
         status=FirmwareStatusEnumType(status), request_id=request_id
     )
@@ -139,13 +147,14 @@ async def notify(lab: Lab, station: SimStation, request_id: int, status: str) ->
     assert response == FirmwareStatusNotificationResponse(), response
     update = await firmware_update(lab, request_id)
     assert update["status"] == status, update
+    assert update["complete"] is (status in FINAL), update
     assert update["parts"][-1]["payload"] == {"status": status, "requestId": request_id}, update
     view = await lab.get_json(f"/stations/{lab.station_id}")
     assert view["firmwareStatus"] == status, view
 
 
 async def progress(lab: Lab, station: SimStation, request_id: int, *statuses: str) -> None:
-    """`notify` each of `statuses` in turn; the update stays open until a final one."""
+    """`notify` each of `statuses` in turn."""
     for status in statuses:
         await notify(lab, station, request_id, status)
 
@@ -245,8 +254,9 @@ async def test_tc_l_02_csms(tmp_path: Path) -> None:
         async with lab.station() as station:
             await states.booted(station)
             install = datetime.now(UTC) + timedelta(seconds=3)
-            request = await update_firmware(lab, station, 102, fw=firmware(install=install))
-            received_at = datetime.now(UTC)
+            request, received_at = await update_firmware(
+                lab, station, 102, fw=firmware(install=install)
+            )
             scheduled = request.firmware.install_date_time
             assert isinstance(scheduled, datetime) and scheduled > received_at, request
             await progress(lab, station, 102, "Downloading", "Downloaded", "SignatureVerified")
@@ -273,9 +283,11 @@ async def test_tc_l_03_csms(tmp_path: Path) -> None:
         async with lab.station() as station:
             await states.booted(station)
             retrieve = datetime.now(UTC) + timedelta(seconds=3)
-            request = await update_firmware(lab, station, 103, fw=firmware(retrieve=retrieve))
+            request, received_at = await update_firmware(
+                lab, station, 103, fw=firmware(retrieve=retrieve)
+            )
             scheduled = request.firmware.retrieve_date_time
-            assert scheduled > datetime.now(UTC), request
+            assert scheduled > received_at, request
             await progress(lab, station, 103, "DownloadScheduled")
             await assert_open(lab, 103, ("DownloadScheduled",))
             with trio.fail_after(TIMEOUT):
