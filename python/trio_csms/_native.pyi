@@ -1,12 +1,21 @@
-"""Type stub for `trio_csms._native`, the Rust half of `trio_csms.rpc.frames` (rust/src/lib.rs).
+"""Type stub for `trio_csms._native` (rust/src/lib.rs): the Rust half of `trio_csms.rpc.frames`
+and of `trio_csms.ws.frames`.
 
-The pure-Python twin is `trio_csms.rpc._frames_py`; both have these signatures and identical
-behaviour.
+The pure-Python twins are `trio_csms.rpc._frames_py` and `trio_csms.ws._frames_py`; each has
+these signatures and identical behaviour.
 """
 
 from typing import Final, Literal
 
-__all__ = ["ACTIONS", "build_call", "build_error", "build_profile", "build_result", "parse_frame"]
+__all__ = [
+    "ACTIONS",
+    "FrameReader",
+    "build_call",
+    "build_error",
+    "build_profile",
+    "build_result",
+    "parse_frame",
+]
 
 ACTIONS: Final[tuple[str, ...]]
 """The 64 OCPP 2.0.1 Action names in sorted order; a CALL's action is an index into it."""
@@ -18,3 +27,11 @@ def parse_frame(data: bytes) -> tuple[int, str, int | str | None, int, int, str 
 def build_call(message_id: str, action: str, payload: bytes) -> bytes: ...
 def build_result(message_id: str, payload: bytes) -> bytes: ...
 def build_error(message_id: str, code: str, description: str, details: bytes) -> bytes: ...
+
+class FrameReader:
+    """See `trio_csms.ws.frames`."""
+
+    def __init__(self, max_message_size: int, masked: bool = True) -> None: ...
+    def feed(self, data: bytes) -> list[tuple[int, bytes] | tuple[int, int | None, str]]: ...
+    @property
+    def finished(self) -> bool: ...

@@ -1,12 +1,13 @@
-//! trio-csms native core: the OCPP-J frame codec.
+//! trio-csms native core: the OCPP-J frame codec and the WebSocket frame reader.
 //!
-//! `json`, `frame` and `actions` are plain Rust (tested with `cargo test --no-default-features`).
+//! `json`, `frame`, `actions` and `ws` are plain Rust (tested with `cargo test --no-default-features`).
 //! This file only declares them and, behind the `python` feature, the `_native` extension
 //! module, which converts their results to Python objects and nothing else.
 
 pub mod actions;
 pub mod frame;
 pub mod json;
+pub mod ws;
 
 /// `trio_csms._native`: the Rust implementation of `trio_csms.rpc.frames`.
 ///
@@ -15,10 +16,11 @@ pub mod json;
 #[pyo3::pymodule]
 mod _native {
     use pyo3::prelude::*;
-    use pyo3::types::{PyBytes, PyString, PyTuple};
+    use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
     use crate::actions::ACTIONS;
     use crate::frame::{self, Frame, FrameError};
+    use crate::ws;
 
     /// Python's result tuple for a well-formed frame.
     fn frame_tuple<'py>(py: Python<'py>, parsed: Frame<'_>) -> PyResult<Bound<'py, PyTuple>> {
@@ -123,6 +125,70 @@ mod _native {
             py,
             &frame::build_error(message_id, code, description, details),
         )
+    }
+
+    /// The WebSocket frame reader of one connection (`trio_csms.ws.frames.FrameReader`).
+    #[pyclass(module = "trio_csms._native")]
+    struct FrameReader {
+        inner: ws::FrameReader,
+    }
+
+    #[pymethods]
+    impl FrameReader {
+        #[new]
+        #[pyo3(signature = (max_message_size, masked = true))]
+        fn new(max_message_size: usize, masked: bool) -> Self {
+            FrameReader {
+                inner: ws::FrameReader::new(max_message_size, masked),
+            }
+        }
+
+        /// The events `data` completes, as tuples: `(opcode, payload)` for messages (1, 2),
+        /// pings (9) and pongs (10); `(8, code or None, reason)` for the peer's close;
+        /// `(0, code, reason)` for a violation.
+        fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+            let events = self.inner.feed(data);
+            let list = PyList::empty(py);
+            for event in events {
+                list.append(event_tuple(py, event)?)?;
+            }
+            Ok(list)
+        }
+
+        /// Whether a close or a violation ended the reading.
+        #[getter]
+        fn finished(&self) -> bool {
+            self.inner.finished()
+        }
+    }
+
+    fn event_tuple(py: Python<'_>, event: ws::Event) -> PyResult<Bound<'_, PyTuple>> {
+        let opcode_and = |opcode: u8, payload: &[u8]| {
+            PyTuple::new(
+                py,
+                [
+                    opcode.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, payload).into_any(),
+                ],
+            )
+        };
+        let coded = |kind: u8, code: Option<u16>, reason: &str| {
+            PyTuple::new(
+                py,
+                [
+                    kind.into_pyobject(py)?.into_any(),
+                    code.into_pyobject(py)?.into_any(),
+                    PyString::new(py, reason).into_any(),
+                ],
+            )
+        };
+        match event {
+            ws::Event::Message { opcode, payload } => opcode_and(opcode, &payload),
+            ws::Event::Ping(payload) => opcode_and(ws::PING, &payload),
+            ws::Event::Pong(payload) => opcode_and(ws::PONG, &payload),
+            ws::Event::Close { code, reason } => coded(ws::CLOSE, code, &reason),
+            ws::Event::Violation { code, reason } => coded(0, Some(code), &reason),
+        }
     }
 
     #[pymodule_init]
