@@ -10,6 +10,10 @@ The handshake decides everything before a socket is upgraded (Part 4 §3, Part 2
 - profile 1 and 2: HTTP Basic auth whose user name is the station id (TC_A_02) and whose
   password matches (TC_A_03); profile 3: the client certificate's CN is the station id.
 A second connection for a station replaces the first, which is closed (no zombie sessions).
+
+One Trio task per accepted socket runs the handshake (`trio_csms.ws.handshake`) and then the
+station's connection on the same stream (`trio_csms.ws.connection`); frames are decoded by the
+Rust frame reader, or the pure-Python one with `TRIO_CSMS_NATIVE=0`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import trio
-from trio_websocket import WebSocketConnection, WebSocketRequest, WebSocketServer
 
 from .config import Config
 from .events import StationConnected, StationDisconnected
@@ -36,6 +39,8 @@ from .security.passwords import PasswordVerifier, parse_basic_auth
 from .security.tls import peer_common_name
 from .station import StationConnection
 from .store.base import StationChanges, StationRecord, Store
+from .ws.connection import WsConnection
+from .ws.handshake import HandshakeFailed, HandshakeRequest, read_request
 
 log = logging.getLogger(__name__)
 
@@ -65,60 +70,12 @@ def station_id_from_path(path: str) -> str | None:
     return identity
 
 
-def _header(request: WebSocketRequest, name: bytes) -> str | None:
-    for key, value in request.headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+def _tls_stream(request: HandshakeRequest) -> trio.SSLStream[Any] | None:
+    stream = request.stream
+    return stream if isinstance(stream, trio.SSLStream) else None
 
 
-def _tls_stream(request: WebSocketRequest) -> trio.SSLStream[Any] | None:
-    # trio-websocket keeps the stream private; the TLS handshake is complete by the time the
-    # HTTP request was read, so the peer certificate is available.
-    stream = getattr(getattr(request, "_connection", None), "_stream", None)
-    return stream.tls if isinstance(stream, _TlsConnection) else None
-
-
-class _TlsConnection(trio.abc.Stream):
-    """A station's TLS stream that drops the TCP connection as soon as the TLS handshake fails.
-
-    `trio.SSLStream` does not send the alert of a failed handshake, and trio-websocket goes on
-    waiting `handshake_timeout` for an HTTP request that can no longer come: a station offering
-    TLS 1.1 would hang that long instead of seeing its handshake terminated (TC_A_06).
-    """
-
-    def __init__(self, tls: trio.SSLStream[trio.SocketStream]) -> None:
-        self.tls = tls
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        try:
-            return await self.tls.receive_some(max_bytes)
-        except trio.BrokenResourceError:
-            await trio.aclose_forcefully(self.tls)
-            raise
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        await self.tls.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.tls.wait_send_all_might_not_block()
-
-    async def aclose(self) -> None:
-        await self.tls.aclose()
-
-
-class _TlsListener(trio.abc.Listener[_TlsConnection]):
-    def __init__(self, listener: trio.SSLListener[trio.SocketStream]) -> None:
-        self.listener = listener
-
-    async def accept(self) -> _TlsConnection:
-        return _TlsConnection(await self.listener.accept())
-
-    async def aclose(self) -> None:
-        await self.listener.aclose()
-
-
-def _peer_common_name(request: WebSocketRequest) -> str | None:
+def _peer_common_name(request: HandshakeRequest) -> str | None:
     """The subject CN of the verified client certificate, when there is one."""
     stream = _tls_stream(request)
     return None if stream is None else peer_common_name(stream)
@@ -186,28 +143,32 @@ class StationServer:
         listeners: list[trio.abc.Listener[Any]] = list(sockets)
         if context is not None:
             listeners = [
-                _TlsListener(trio.SSLListener(listener, context, https_compatible=True))
-                for listener in sockets
+                trio.SSLListener(listener, context, https_compatible=True) for listener in sockets
             ]
-        server = WebSocketServer(
-            self._handle,
-            listeners,  # type: ignore[arg-type]  # typed for trio's listeners; any Listener works
-            max_message_size=ocpp.max_message_size,
-            connect_timeout=ocpp.handshake_timeout,
-            disconnect_timeout=5,
-        )
         task_status.started(bound)
-        await server.run()
+        await trio.serve_listeners(self._handle, listeners)
 
-    async def _handle(self, request: WebSocketRequest) -> None:
-        """One connection, from handshake to close. A failure here ends this connection only:
-        an exception escaping to trio-websocket would stop the server for every station."""
+    async def _handle(self, stream: trio.abc.Stream) -> None:
+        """One socket, from handshake to close. A failure here ends this connection only: an
+        exception escaping to `serve_listeners` would stop the server for every station. The
+        stream is closed at the end whatever happened (a failed TLS handshake drops the TCP
+        connection at once, TC_A_06)."""
+        request: HandshakeRequest | None = None
         try:
-            await self._handle_connection(request)
+            with trio.move_on_after(self.config.ocpp.handshake_timeout):
+                request = await read_request(stream)
+            if request is not None:
+                await self._handle_connection(request)
+        except HandshakeFailed as failed:
+            log.info("bad websocket handshake (%s): %s", failed.status, failed)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the client went away (or its TLS handshake failed)
         except Exception:
-            log.exception("connection for %s failed", request.path)
+            log.exception("connection failed")
+        finally:
+            await trio.aclose_forcefully(stream)
 
-    async def _handle_connection(self, request: WebSocketRequest) -> None:
+    async def _handle_connection(self, request: HandshakeRequest) -> None:
         try:
             outcome = await self._admit(request)
         except Exception:  # a store failure, a malformed stored hash: refuse, don't crash
@@ -218,11 +179,12 @@ class StationServer:
             log.info("refused %s: %s (%s)", request.path, outcome.message, outcome.status)
             await request.reject(outcome.status, body=outcome.message.encode())
             return
-        ws = await request.accept(subprotocol=SUBPROTOCOL)
+        ocpp = self.config.ocpp
+        ws = await request.accept(SUBPROTOCOL, max_message_size=ocpp.max_message_size)
         STATION.set(outcome.station_id)  # inherited by the connection's tasks (logs)
         await self._run(ws, outcome)
 
-    async def _admit(self, request: WebSocketRequest) -> StationRecord | Refusal:
+    async def _admit(self, request: HandshakeRequest) -> StationRecord | Refusal:
         station_id = station_id_from_path(request.path)
         if station_id is None:
             return Refusal(404, "bad_identity", "no valid station identity in the URL")
@@ -265,17 +227,17 @@ class StationServer:
             await self.store.update_station(station.station_id, raised)
             log.info("%s security profile raised to %d", station.station_id, pending)
 
-    def _profile_of(self, request: WebSocketRequest) -> int:
+    def _profile_of(self, request: HandshakeRequest) -> int:
         if _tls_stream(request) is None:
             return 1
         return 3 if _peer_common_name(request) is not None else 2
 
     async def _check_password(
-        self, request: WebSocketRequest, station: StationRecord
+        self, request: HandshakeRequest, station: StationRecord
     ) -> StationRecord | Refusal:
         if station.password_hash is None and self.config.stations.allow_unknown:
             return station  # lab/demo mode: the station has no password to check
-        credentials = parse_basic_auth(_header(request, b"authorization") or "")
+        credentials = parse_basic_auth(request.header(b"authorization") or "")
         if credentials is None:
             return Refusal(401, "no_credentials", "HTTP Basic authentication required")
         user, password = credentials
@@ -296,7 +258,7 @@ class StationServer:
             return station  # TC_A_10: until the new password is used, the old one stays valid
         return Refusal(401, "wrong_password", "wrong password")
 
-    async def _run(self, ws: WebSocketConnection, station: StationRecord) -> None:
+    async def _run(self, ws: WsConnection, station: StationRecord) -> None:
         ocpp = self.config.ocpp
         ctx = StationContext(
             station_id=station.station_id,

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from .errors import CallError, CallRefused, CallTimeout, ConnectionLost, InvalidResponse
 from .frame_log import FrameLog
@@ -43,6 +42,7 @@ from .rpc import (
     OcppError,
     RpcSession,
 )
+from .ws.connection import ConnectionClosed, WsConnection
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class StationConnection:
 
     def __init__(
         self,
-        ws: WebSocketConnection,
+        ws: WsConnection,
         ctx: StationContext,
         metrics: Metrics,
         *,
@@ -156,12 +156,11 @@ class StationConnection:
     async def _read_frames(self) -> None:
         while True:
             try:
-                message = await self.ws.get_message()
+                data = await self.ws.get_message()
             except ConnectionClosed:
                 return
             if self.frame_log is not None:
-                self.frame_log.record("in", message)
-            data = message.encode() if isinstance(message, str) else message
+                self.frame_log.record("in", data)
             now = trio.current_time()
             if now >= self._next_touch:  # last_seen, at most once a second per station
                 self._next_touch = now + TOUCH_INTERVAL
@@ -369,7 +368,7 @@ class StationConnection:
         if self.frame_log is not None:
             self.frame_log.record("out", frame)
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and ends
-            await self.ws.send_message(frame.decode())
+            await self.ws.send_message(frame)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         with trio.move_on_after(5):
