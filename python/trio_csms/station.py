@@ -221,8 +221,7 @@ class StationConnection:
             await self._send_error(event, overran, "timeout")
             return
         await self._send(frame)
-        self.metrics.messages.labels(action, "in", "ok").inc()
-        self.metrics.handler_seconds.labels(action).observe(time.perf_counter() - started)
+        self.metrics.answered(action, time.perf_counter() - started)
         self._start_after_answer()
 
     async def _run_handler(self, event: CallReceived) -> bytes:
