@@ -12,6 +12,7 @@ twice. A new transaction may start again at seqNo 0 (TC_E_53).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ..events import DomainEvent, TransactionEnded, TransactionStarted, TransactionUpdated
 from ..messages import (
@@ -41,9 +42,12 @@ async def transaction_event(
         ctx.station_id, info.transaction_id
     ) or TransactionRecord(station_id=ctx.station_id, transaction_id=info.transaction_id)
     newest = apply_event(transaction, req)
+    wire = to_wire(req)  # once: the meter values' sampled values are its parts
     meter_values = [
-        meter_value_record(ctx.station_id, transaction.evse_id, info.transaction_id, value)
-        for value in given(req.meter_value) or ()
+        meter_value_record(ctx.station_id, transaction.evse_id, info.transaction_id, value, part)
+        for value, part in zip(
+            given(req.meter_value) or (), wire.get("meterValue", ()), strict=True
+        )
     ]
     energy = energy_wh(given(req.meter_value) or ())
     previous = transaction.energy_imported_wh
@@ -60,7 +64,7 @@ async def transaction_event(
         trigger_reason=req.trigger_reason.value,
         timestamp=req.timestamp,
         offline=req.offline is True,
-        payload=to_wire(req),
+        payload=wire,
         received_at=ctx.now(),
     )
     response = TransactionEventResponse()
@@ -160,21 +164,31 @@ def energy_wh(values: list[MeterValueType] | tuple[()]) -> float | None:
 
 
 def meter_value_record(
-    station_id: str, evse_id: int | None, transaction_id: str | None, value: MeterValueType
+    station_id: str,
+    evse_id: int | None,
+    transaction_id: str | None,
+    value: MeterValueType,
+    wire: dict[str, Any],
 ) -> MeterValueRecord:
+    """`value` as stored; `wire` is `to_wire(value)`, from the request's (converting each
+    sampled value again cost as much as converting the whole request)."""
     return MeterValueRecord(
         station_id=station_id,
         evse_id=evse_id,
         transaction_id=transaction_id,
         timestamp=value.timestamp,
-        sampled_value=[to_wire(sample) for sample in value.sampled_value],
+        sampled_value=wire["sampledValue"],
     )
 
 
 async def meter_values(ctx: StationContext, req: MeterValuesRequest) -> MeterValuesResponse:
     """J01/J02: store sampled values sent outside (or alongside) transactions."""
     # evseId 0 is the station's main meter; it is kept as 0, not treated as missing.
+    parts = to_wire(req)["meterValue"]
     await ctx.store.add_meter_values(
-        [meter_value_record(ctx.station_id, req.evse_id, None, v) for v in req.meter_value]
+        [
+            meter_value_record(ctx.station_id, req.evse_id, None, value, part)
+            for value, part in zip(req.meter_value, parts, strict=True)
+        ]
     )
     return MeterValuesResponse()
