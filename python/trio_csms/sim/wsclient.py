@@ -11,7 +11,8 @@ storm the connection set-up matters as much: an IP address is connected to with 
 
 Only what a charging station needs: text messages out (masked, unfragmented), text messages
 in (fragmented or not), pings answered with pongs, the closing handshake. Binary messages from
-the server are reported so the caller can count them; they are not OCPP-J.
+the server are dropped; they are not OCPP-J. Frames are read and written by the server's own
+codec, `trio_csms.ws.frames` (Rust by default), on its client side (`masked=False`).
 """
 
 from __future__ import annotations
@@ -23,43 +24,20 @@ import ipaddress
 import os
 import socket
 import ssl
-import struct
 from collections.abc import Sequence
 from typing import Final
 
 import trio
 
+from ..ws.frames import CLOSE, PING, PONG, TEXT, VIOLATION, FrameReader, close_payload, encode_frame
 from .station import ConnectFailed, HandshakeRefused, NoSubprotocol
 
-__all__ = [
-    "FrameParser",
-    "WsClient",
-    "WsClosed",
-    "WsProtocolError",
-    "encode_frame",
-    "open_ws",
-]
-
-OP_CONTINUATION: Final = 0x0
-OP_TEXT: Final = 0x1
-OP_BINARY: Final = 0x2
-OP_CLOSE: Final = 0x8
-OP_PING: Final = 0x9
-OP_PONG: Final = 0xA
+__all__ = ["WsClient", "WsClosed", "open_ws"]
 
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 _RECEIVE_SIZE: Final = 65536
 _MAX_HANDSHAKE: Final = 65536  # bytes of HTTP response we are willing to read
-_SHORT: Final = struct.Struct("!H")
-_LONG: Final = struct.Struct("!Q")
-
-
-class WsProtocolError(Exception):
-    """The server broke RFC 6455; `code` is the close code we answer with."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+_NO_STATUS: Final = 1005  # RFC 6455 §7.1.5: the close frame had no status code
 
 
 class WsClosed(Exception):
@@ -69,108 +47,6 @@ class WsClosed(Exception):
         super().__init__(f"websocket closed (code {code}, reason {reason!r})")
         self.code = code
         self.reason = reason
-
-
-def encode_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
-    """One final client frame of `opcode`, masked with the 4-byte `mask` (RFC 6455 §5.3)."""
-    length = len(payload)
-    if length < 126:
-        header = bytes((0x80 | opcode, 0x80 | length))
-    elif length < 65536:
-        header = bytes((0x80 | opcode, 0xFE)) + _SHORT.pack(length)
-    else:
-        header = bytes((0x80 | opcode, 0xFF)) + _LONG.pack(length)
-    if not length:
-        return header + mask
-    # XOR as one big integer: a few hundred nanoseconds for an OCPP-sized payload.
-    key = (mask * (length // 4 + 1))[:length]
-    masked = int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")
-    return header + mask + masked.to_bytes(length, "little")
-
-
-class FrameParser:
-    """Turns the bytes a server sends into whole messages, incrementally.
-
-    `feed` returns `(opcode, payload)` pairs: OP_TEXT and OP_BINARY for complete (reassembled)
-    messages, and the control frames OP_PING, OP_PONG and OP_CLOSE as they come.
-
-    Raises (from `feed`):
-        WsProtocolError: a masked or malformed frame, or a message over `max_message_size`.
-    """
-
-    __slots__ = ("_buffer", "_fragments", "_fragments_opcode", "_fragments_size", "max_size")
-
-    def __init__(self, max_message_size: int = 1 << 20) -> None:
-        self.max_size = max_message_size
-        self._buffer = b""  # an incomplete frame's bytes, kept only between `feed` calls
-        self._fragments: list[bytes] = []
-        self._fragments_opcode = 0
-        self._fragments_size = 0
-
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        if self._buffer:
-            data = self._buffer + data
-            self._buffer = b""
-        messages: list[tuple[int, bytes]] = []
-        position, size = 0, len(data)
-        while size - position >= 2:
-            first, second = data[position], data[position + 1]
-            if second & 0x80:
-                raise WsProtocolError(1002, "the server masked a frame")
-            if first & 0x70:
-                raise WsProtocolError(1002, "a frame has reserved bits set")
-            length = second & 0x7F
-            start = position + 2
-            if length == 126:
-                if size - start < 2:
-                    break
-                (length,) = _SHORT.unpack_from(data, start)
-                start += 2
-            elif length == 127:
-                if size - start < 8:
-                    break
-                (length,) = _LONG.unpack_from(data, start)
-                start += 8
-            if length > self.max_size:
-                raise WsProtocolError(1009, f"a frame of {length} bytes is too big")
-            end = start + length
-            if end > size:
-                break
-            self._frame(first & 0x80, first & 0x0F, data[start:end], messages)
-            position = end
-        if position < size:
-            self._buffer = data[position:]
-        return messages
-
-    def _frame(self, fin: int, opcode: int, payload: bytes, out: list[tuple[int, bytes]]) -> None:
-        if opcode >= OP_CLOSE:
-            if not fin or len(payload) > 125 or opcode > OP_PONG:
-                raise WsProtocolError(1002, f"invalid control frame (opcode {opcode})")
-            out.append((opcode, payload))
-        elif opcode == OP_CONTINUATION:
-            if not self._fragments_opcode:
-                raise WsProtocolError(1002, "a continuation frame without a message")
-            self._add_fragment(payload)
-            if fin:
-                out.append((self._fragments_opcode, b"".join(self._fragments)))
-                self._fragments.clear()
-                self._fragments_opcode = self._fragments_size = 0
-        elif opcode in (OP_TEXT, OP_BINARY):
-            if self._fragments_opcode:
-                raise WsProtocolError(1002, "a new message began before the last one ended")
-            if fin:
-                out.append((opcode, payload))
-            else:
-                self._fragments_opcode = opcode
-                self._add_fragment(payload)
-        else:
-            raise WsProtocolError(1002, f"unknown opcode {opcode}")
-
-    def _add_fragment(self, payload: bytes) -> None:
-        self._fragments_size += len(payload)
-        if self._fragments_size > self.max_size:
-            raise WsProtocolError(1009, f"a message of over {self.max_size} bytes")
-        self._fragments.append(payload)
 
 
 Stream = trio.SocketStream | trio.SSLStream[trio.SocketStream]
@@ -184,7 +60,7 @@ class WsClient:
     does not block behind another sender and needs no lock.
     """
 
-    __slots__ = ("_close_sent", "_fd", "_outbox", "_parser", "_pending", "_stream", "closed")
+    __slots__ = ("_close_sent", "_fd", "_outbox", "_pending", "_reader", "_stream", "closed")
 
     def __init__(self, stream: Stream, leftover: bytes, max_message_size: int) -> None:
         self._stream = stream
@@ -194,7 +70,7 @@ class WsClient:
         # once: at tens of thousands of messages a second, that was the simulator's largest
         # cost. TLS keeps the stream's own methods.
         self._fd = stream.socket.fileno() if isinstance(stream, trio.SocketStream) else -1
-        self._parser = FrameParser(max_message_size)
+        self._reader = FrameReader(max_message_size, False)
         self._pending = leftover  # bytes that came with the handshake answer
         self._outbox: list[bytes] | None = None  # not None while a task is writing
         self._close_sent = False
@@ -218,21 +94,25 @@ class WsClient:
             data = await self._read()
             if not data:
                 raise self._mark_closed(1006, "connection closed without a close frame")
-        try:
-            frames = self._parser.feed(data)
-        except WsProtocolError as exc:
-            await self.close(exc.code, str(exc)[:100])
-            raise self._mark_closed(exc.code, str(exc)) from None
         texts: list[bytes] = []
-        for opcode, payload in frames:
-            if opcode == OP_TEXT:
-                texts.append(payload)
-            elif opcode == OP_PING:
-                await self._write(encode_frame(OP_PONG, payload, os.urandom(4)))
-            elif opcode == OP_CLOSE:
-                code, reason = _close_payload(payload)
-                await self.close(code if code != 1005 else 1000)
+        for event in self._reader.feed(data):
+            kind = event[0]
+            if len(event) == 2:
+                payload = event[1]
+                assert isinstance(payload, bytes)
+                if kind == TEXT:
+                    texts.append(payload)
+                elif kind == PING:
+                    await self._write(encode_frame(PONG, payload, os.urandom(4)))
+                continue
+            code, reason = event[1], str(event[2])
+            assert code is None or isinstance(code, int)
+            if kind == VIOLATION:  # the server broke RFC 6455: close with the code it calls for
+                assert code is not None
+                await self.close(code, reason[:100])
                 raise self._mark_closed(code, reason)
+            await self.close(1000 if code is None else code)  # the server's close, echoed
+            raise self._mark_closed(_NO_STATUS if code is None else code, reason)
         return texts
 
     async def send_text(self, payload: bytes) -> None:
@@ -243,16 +123,15 @@ class WsClient:
         """
         if self.closed is not None:
             raise self.closed
-        await self._write(encode_frame(OP_TEXT, payload, os.urandom(4)))
+        await self._write(encode_frame(TEXT, payload, os.urandom(4)))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Send the close frame (once); the server's close frame then ends `receive`."""
         if self._close_sent or self.closed is not None:
             return
         self._close_sent = True
-        body = _SHORT.pack(code) + reason.encode("utf-8")[:123]
         with contextlib.suppress(WsClosed):
-            await self._write(encode_frame(OP_CLOSE, body, os.urandom(4)))
+            await self._write(encode_frame(CLOSE, close_payload(code, reason), os.urandom(4)))
 
     async def aclose(self) -> None:
         """Drop the TCP (and TLS) connection at once."""
@@ -306,13 +185,6 @@ class WsClient:
         if self.closed is None:
             self.closed = WsClosed(code, reason)
         return self.closed
-
-
-def _close_payload(payload: bytes) -> tuple[int, str]:
-    if len(payload) < 2:
-        return 1005, ""  # RFC 6455 §7.1.5: no status code was present
-    (code,) = _SHORT.unpack_from(payload)
-    return code, payload[2:].decode("utf-8", "replace")
 
 
 async def open_ws(
