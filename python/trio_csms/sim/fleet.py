@@ -589,6 +589,12 @@ class _Station:
             if self.due is None:
                 return  # the timer or the pacer will wake us
             at, self.due, self.waiting = self.due, None, False
+        elif fleet.options.mode == "closed" and not fleet.steady:
+            # Closed loop starts once the whole fleet is booted: stations already looping
+            # would otherwise crowd out the handshakes of those still connecting.
+            self.waiting = True
+            fleet.hold(self)
+            return
         elif fleet.options.mode == "rate":
             at = fleet.take_backlog()
             if at is None:
@@ -777,6 +783,7 @@ class Fleet:
         self._connect_failures: dict[str, tuple[int, str]] = {}
         self._disconnects: dict[str, tuple[int, str]] = {}
         self._timers: list[tuple[float, int, _Station]] = []
+        self._held: list[_Station] = []  # closed loop: booted, waiting for the steady phase
         self._timer_sequence = 0
         self._timer_scope: trio.CancelScope | None = None
         self._started = 0.0
@@ -811,6 +818,15 @@ class Fleet:
         scope = self._timer_scope
         if scope is not None and due < scope.deadline:
             scope.deadline = due
+
+    @property
+    def steady(self) -> bool:
+        """Every station has booted or failed."""
+        return self._steady_at is not None
+
+    def hold(self, station: _Station) -> None:
+        """Closed loop: wake `station` when the steady phase begins."""
+        self._held.append(station)
 
     def take_backlog(self) -> float | None:
         """Rate mode: the scheduled time of the oldest CALL waiting for a free station."""
@@ -944,6 +960,9 @@ class Fleet:
             self._steady_at = trio.current_time()
             self._steady_answered = self.answered
             self._steady_event.set()
+            for station in self._held:
+                self.schedule(station, 0)
+            self._held.clear()
 
     async def _timer_loop(self) -> None:
         timers = self._timers
