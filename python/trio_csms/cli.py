@@ -7,7 +7,7 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import trio
 from . import __version__, logs, stations_import
 from .config import Config, ConfigError, load_config
 from .csms import Csms
+from .errors import ListenFailed
 from .messages import (
     BootNotificationRequest,
     BootNotificationResponse,
@@ -131,8 +132,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"trio-csms: {exc}", file=sys.stderr)
         return 2
-    trio.run(_serve, config, ca)
+    return _run_serve(config, ca)
+
+
+def _run_serve(config: Config, ca: CertificateAuthority | None) -> int:
+    """Serve until signalled; a port that cannot be opened is exit status 1 with one line per
+    endpoint, not a traceback (the failure arrives wrapped in the nurseries' groups)."""
+    try:
+        trio.run(_serve, config, ca)
+    except BaseExceptionGroup as group:
+        failed, rest = group.split(ListenFailed)
+        if failed is None or rest is not None:
+            raise
+        for exc in _leaves(failed):
+            print(f"trio-csms: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _leaves(exc)
+        else:
+            yield exc
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -45,3 +45,8 @@ class CallError(CsmsError):
 
 class InvalidResponse(CallError):
     """The station's answer broke the schema (code: the CALLERROR code we answered it with)."""
+
+
+class ListenFailed(CsmsError):
+    """A listening socket could not be opened (port in use, address not on this host): the
+    CSMS cannot serve, and says which endpoint and why instead of a traceback."""

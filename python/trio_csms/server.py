@@ -33,6 +33,7 @@ from .events import StationConnected, StationDisconnected
 from .frame_log import FrameLog
 from .handlers import Hooks, Registration, StationContext
 from .handlers.context import CsrSigner
+from .listen import open_listeners
 from .logs import STATION
 from .metrics import Metrics
 from .security.passwords import PasswordVerifier, parse_basic_auth
@@ -138,7 +139,8 @@ class StationServer:
     ) -> None:
         """Serve one endpoint; reports the bound port when listening."""
         ocpp = self.config.ocpp
-        sockets = await trio.open_tcp_listeners(port, host=ocpp.host)
+        purpose = "stations" if context is None else "stations over TLS"
+        sockets = await open_listeners(purpose, ocpp.host, port)
         bound = sockets[0].socket.getsockname()[1]
         listeners: list[trio.abc.Listener[Any]] = list(sockets)
         if context is not None:

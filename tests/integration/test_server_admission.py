@@ -684,3 +684,28 @@ async def test_a_corrupt_stored_password_hash_refuses_that_station_only(tmp_path
             await running.register("HEALTHY")
             async with running.station("HEALTHY") as sim:
                 await boot_accepted(sim)
+
+
+async def test_cli_serve_names_a_port_in_use_and_exits_1(tmp_path: Path) -> None:
+    """A taken station port is one clear line on stderr and exit status 1, not a traceback."""
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with trio.fail_after(PROCESS_TIMEOUT):
+            result = await trio.run_process(
+                cli(
+                    "serve",
+                    *("--ocpp-host", "127.0.0.1", "--ocpp-port", str(port)),
+                    *("--api-host", "127.0.0.1", "--api-port", str(free_port())),
+                    db=db,
+                ),
+                capture_stderr=True,
+                check=False,
+                env=cli_env(),
+            )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert f"cannot listen for stations on 127.0.0.1:{port}: Address already in use" in stderr
+    assert "Traceback" not in stderr

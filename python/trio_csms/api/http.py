@@ -23,6 +23,8 @@ import h11
 import orjson
 import trio
 
+from ..listen import open_listeners
+
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
@@ -224,7 +226,7 @@ class HttpServer:
         self.port: int | None = None
 
     async def serve(self, host: str, port: int, *, task_status: trio.TaskStatus[None]) -> None:
-        listeners = await trio.open_tcp_listeners(port, host=host)
+        listeners = await open_listeners("the operator API", host, port)
         self.port = listeners[0].socket.getsockname()[1]
         task_status.started()
         await trio.serve_listeners(self._handle, listeners)
