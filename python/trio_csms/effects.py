@@ -137,8 +137,8 @@ async def record_refusal(
         return
     if not isinstance(status, enum.Enum) or status.value in _PROCEEDING:
         return
-    record = await store.get_request(station_id, request_id)
-    if record is None or record.kind != spec.action:
+    record = await store.get_request(station_id, request_id, (spec.action,))
+    if record is None:
         return
     record.status = str(status.value)
     record.complete = True

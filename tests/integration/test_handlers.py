@@ -32,6 +32,7 @@ from cryptography.x509.oid import NameOID
 from csms_harness import RunningCsms, running_csms
 
 from trio_csms.handlers import Hooks
+from trio_csms.handlers.notifications import ANSWERS
 from trio_csms.messages import (
     ACTION_BY_NAME,
     ACTIONS,
@@ -181,6 +182,10 @@ async def assert_kept(store: Store, action: str, request: Message) -> None:
     assert kept.seq_no == (None if seq_no is msgspec.UNSET else seq_no)
 
 
+# Every kind of request a notification answers: a test looks a record up whatever its kind.
+KINDS: frozenset[str] = frozenset[str]().union(*ANSWERS.values())
+
+
 async def put_request(store: Store, kind: str, request_id: int = REQUEST_ID) -> None:
     """A CSMS request (GetLog, UpdateFirmware, ...) waiting for notifications."""
     await store.put_request(
@@ -189,7 +194,7 @@ async def put_request(store: Store, kind: str, request_id: int = REQUEST_ID) -> 
 
 
 async def request_state(store: Store, request_id: int = REQUEST_ID) -> tuple[str | None, bool]:
-    record = await store.get_request(STATION, request_id)
+    record = await store.get_request(STATION, request_id, KINDS)
     assert record is not None
     return record.status, record.complete
 
@@ -643,7 +648,7 @@ async def test_a_notification_moves_only_requests_of_the_kind_it_reports_on(
                 await case.setup(store)
             await sim.call(case.request, ACTION_BY_NAME[action].response)
             assert await request_state(store) == (None, False)
-            record = await store.get_request(STATION, REQUEST_ID)
+            record = await store.get_request(STATION, REQUEST_ID, KINDS)
             assert record is not None and record.kind == other
 
 
@@ -832,7 +837,7 @@ async def test_notification_for_an_unknown_request_is_answered_and_kept(tmp_path
             )
             await sim.call(request)
             await assert_kept(store, "LogStatusNotification", request)
-            assert await store.get_request(STATION, 99) is None
+            assert await store.get_request(STATION, 99, KINDS) is None
 
 
 async def test_a_station_cannot_update_another_stations_request(tmp_path: Path) -> None:
@@ -847,7 +852,7 @@ async def test_a_station_cannot_update_another_stations_request(tmp_path: Path) 
                     )
                 )
             assert await request_state(store) == (None, False)
-            assert await store.get_request("CS002", REQUEST_ID) is None
+            assert await store.get_request("CS002", REQUEST_ID, KINDS) is None
 
 
 # --- device model reports (B07/B08) -----------------------------------------------------------

@@ -355,7 +355,9 @@ async def test_onboarding_holds_new_station_pending_until_full_inventory(tmp_pat
                 assert record is not None and record.onboarded
                 names = {v.variable["name"] for v in await store.list_variables("CS001")}
                 assert {"AvailabilityState", "Model", "Identity"} <= names
-                request = await store.get_request("CS001", asked.request.request_id)
+                request = await store.get_request(
+                    "CS001", asked.request.request_id, ("GetBaseReport",)
+                )
                 assert request is not None and request.complete
                 assert (await sim.boot()).status is RegistrationStatusEnumType.Accepted
                 await sim.heartbeat()

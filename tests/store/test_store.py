@@ -103,13 +103,15 @@ def notification(
     )
 
 
+KINDS = ("GetBaseReport",)
+
+
 def request(request_id: int, station_id: str = "CS-1", **changes: Any) -> RequestRecord:
     return RequestRecord(
         station_id=station_id,
         request_id=request_id,
-        kind="GetBaseReport",
         created_at=NOW,
-        **changes,
+        **({"kind": "GetBaseReport"} | changes),
     )
 
 
@@ -499,11 +501,25 @@ async def test_request_round_trip(store: Store) -> None:
         await store.put_station(station())
         sent = request(42, request={"requestId": 42, "reportBase": "FullInventory"})
         await store.put_request(sent)
-        assert await store.get_request("CS-1", 42) == sent
-        assert await store.get_request("CS-1", 43) is None
+        assert await store.get_request("CS-1", 42, KINDS) == sent
+        assert await store.get_request("CS-1", 43, KINDS) is None
         done = request(42, status="Accepted", complete=True)
         await store.put_request(done)
-        assert await store.get_request("CS-1", 42) == done
+        assert await store.get_request("CS-1", 42, KINDS) == done
+
+
+async def test_requests_of_different_kinds_keep_their_own_request_ids(store: Store) -> None:
+    """A GetLog and an UpdateFirmware may both be requestId 7: neither replaces the other."""
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        await store.put_request(request(7, kind="GetLog", status="Uploading"))
+        await store.put_request(request(7, kind="UpdateFirmware", status="Downloading"))
+        log = await store.get_request("CS-1", 7, ("GetLog",))
+        firmware = await store.get_request("CS-1", 7, ("UpdateFirmware",))
+        assert log is not None and (log.kind, log.status) == ("GetLog", "Uploading")
+        assert firmware is not None and firmware.status == "Downloading"
+        assert await store.get_request("CS-1", 7, ("GetReport",)) is None
+        assert await store.get_request("CS-1", 7, ()) is None
 
 
 async def test_notifications_filter_by_action_and_request_id(store: Store) -> None:
@@ -555,7 +571,7 @@ async def test_delete_station_removes_everything_stored_for_it(store: Store) -> 
                 await store.list_meter_values(station_id, "T-1"),
                 await store.list_meter_values(station_id, None),
                 await store.list_variables(station_id),
-                await store.get_request(station_id, 1),
+                await store.get_request(station_id, 1, KINDS),
                 await store.list_notifications(station_id, "NotifyEvent"),
             ]
 
@@ -805,6 +821,27 @@ async def test_migrations_are_recorded_in_user_version(db_path: str) -> None:
         with contextlib.closing(sqlite3.connect(db_path)) as conn:
             assert conn.execute("PRAGMA user_version").fetchone() == (known,)
             assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_requests_survive_the_migration_that_keys_them_by_kind(db_path: str) -> None:
+    """0003 rebuilds the requests table: the records of a version-2 file are all kept."""
+    folder = importlib.resources.files("trio_csms.store") / "migrations" / "sqlite"
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        for name in ("0001_initial.sql", "0002_pending_security_profile.sql"):
+            conn.executescript((folder / name).read_text())
+        conn.execute(
+            "INSERT INTO stations (station_id, security_profile, onboarded) VALUES ('CS-1', 1, 0)"
+        )
+        conn.execute(
+            "INSERT INTO requests VALUES ('CS-1', 5, 'GetLog', ?, 'Uploaded', 1, NULL)",
+            (NOW.isoformat(),),
+        )
+        conn.execute("PRAGMA user_version = 2")
+        conn.commit()
+    with trio.fail_after(LIMIT):
+        async with opened(db_path) as store:
+            kept = await store.get_request("CS-1", 5, ("GetLog",))
+    assert kept is not None and (kept.status, kept.complete) == ("Uploaded", True)
 
 
 async def test_a_newer_schema_is_refused(db_path: str) -> None:

@@ -470,8 +470,8 @@ class OperatorApi:
         station_id = request.params["stationId"]
         request_id = _request_id(request.params["requestId"])
         await self._station(station_id)
-        record = await self.store.get_request(station_id, request_id)
-        if record is None or record.kind not in kinds:
+        record = await self.store.get_request(station_id, request_id, kinds)
+        if record is None:
             raise _not_found(f"no {'/'.join(kinds)} request {request_id} for {station_id!r}")
         parts = await self.store.list_notifications(station_id, action, request_id)
         return json_response(

@@ -56,8 +56,10 @@ async def update_request(
     the notification `action` reports on (`ANSWERS`)."""
     if request_id is None:
         return
-    request = await ctx.store.get_request(ctx.station_id, request_id)
-    if request is None or request.kind not in ANSWERS.get(action, frozenset()):
+    request = await ctx.store.get_request(
+        ctx.station_id, request_id, ANSWERS.get(action, frozenset())
+    )
+    if request is None:
         return
     request.status = status
     request.complete = request.complete or complete

@@ -129,12 +129,8 @@ def _optional_wire(value: Message | None) -> dict[str, Any] | None:
 
 async def _is_full_inventory(ctx: StationContext, request_id: int) -> bool:
     """Whether `request_id` is a GetBaseReport FullInventory of ours (made on any connection)."""
-    request = await ctx.store.get_request(ctx.station_id, request_id)
-    return (
-        request is not None
-        and request.kind == "GetBaseReport"
-        and (request.request or {}).get("reportBase") == "FullInventory"
-    )
+    request = await ctx.store.get_request(ctx.station_id, request_id, ("GetBaseReport",))
+    return request is not None and (request.request or {}).get("reportBase") == "FullInventory"
 
 
 async def _finish_onboarding(ctx: StationContext) -> None:

@@ -14,7 +14,7 @@ caller wait for another caller's slow write beyond one batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -185,7 +185,7 @@ class VariableRecord(msgspec.Struct, kw_only=True):
 
 
 class RequestRecord(msgspec.Struct, kw_only=True):
-    """A CSMS request answered later by notifications, matched by `request_id`.
+    """A CSMS request answered later by notifications, matched by `kind` and `request_id`.
 
     `kind` is the action (GetBaseReport, GetReport, GetLog, UpdateFirmware, CustomerInformation,
     GetMonitoringReport, ...); `status` the last status reported for it; `complete` is set when
@@ -306,7 +306,12 @@ class Store(Protocol):
 
     # requests answered by notifications
     async def put_request(self, request: RequestRecord) -> None: ...
-    async def get_request(self, station_id: str, request_id: int) -> RequestRecord | None: ...
+    async def get_request(
+        self, station_id: str, request_id: int, kinds: Collection[str]
+    ) -> RequestRecord | None:
+        """The latest request `request_id` of one of `kinds` (GetBaseReport and GetReport share
+        the numbering their NotifyReports answer in; other kinds each have their own)."""
+
     async def list_open_requests(self, station_id: str, kind: str) -> list[RequestRecord]:
         """The station's `kind` requests not yet complete, oldest first."""
 

@@ -41,7 +41,7 @@ import threading
 import time
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Generic, TypeVar, cast
@@ -225,7 +225,7 @@ _EVENTS = _Table(
 )
 _METER_VALUES = _Table("meter_values", MeterValueRecord)
 _VARIABLES = _Table("variables", VariableRecord, ("station_id", "component", "variable"))
-_REQUESTS = _Table("requests", RequestRecord, ("station_id", "request_id"))
+_REQUESTS = _Table("requests", RequestRecord, ("station_id", "kind", "request_id"))
 _NOTIFICATIONS = _Table("notifications", NotificationRecord)
 
 # Touches only move last_seen forward: a late touch must not undo a newer one.
@@ -881,9 +881,17 @@ class SqliteStore:
     async def put_request(self, request: RequestRecord) -> None:
         await self._write(partial(_execute, _REQUESTS.upsert, _REQUESTS.row(request)))
 
-    async def get_request(self, station_id: str, request_id: int) -> RequestRecord | None:
-        where = "WHERE station_id = ? AND request_id = ?"
-        return self._select_one(_REQUESTS, where, (station_id, request_id))
+    async def get_request(
+        self, station_id: str, request_id: int, kinds: Collection[str]
+    ) -> RequestRecord | None:
+        if not kinds:
+            return None
+        marks = ", ".join("?" * len(kinds))
+        where = (
+            f"WHERE station_id = ? AND request_id = ? AND kind IN ({marks})"
+            " ORDER BY created_at DESC LIMIT 1"
+        )
+        return self._select_one(_REQUESTS, where, (station_id, request_id, *kinds))
 
     async def list_open_requests(self, station_id: str, kind: str) -> list[RequestRecord]:
         where = "WHERE station_id = ? AND kind = ? AND NOT complete ORDER BY created_at, request_id"
