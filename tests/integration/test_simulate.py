@@ -142,7 +142,8 @@ async def test_until_steady_for_measures_a_fixed_time_after_the_boots(tmp_path: 
             )  # fmt: skip
     assert status == 0, report
     steady = report["elapsedSeconds"] - report["steadyFromSeconds"]
-    assert 1 <= steady < 3, steady  # 1 s, and a loaded machine's scheduling delay
+    # 1 s (both ends are rounded to the millisecond), and a loaded machine's scheduling delay
+    assert 0.998 <= steady < 3, steady
     assert report["callsPerSecond"] > 0
 
 
