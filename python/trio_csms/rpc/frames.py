@@ -31,9 +31,9 @@ payload bytes are inserted as given. A string with a lone surrogate raises Unico
 
 from __future__ import annotations
 
-import os
-from typing import Final, Literal
+from typing import Literal
 
+from ..native import USE_PYTHON, not_built
 from ._frames_py import FrameTuple
 
 __all__ = [
@@ -46,12 +46,10 @@ __all__ = [
     "parse_frame",
 ]
 
-_USE_PYTHON: Final = os.environ.get("TRIO_CSMS_NATIVE") == "0"
-
 IMPLEMENTATION: Literal["rust", "python"]
 """Which implementation this process uses."""
 
-if _USE_PYTHON:
+if USE_PYTHON:
     from ._frames_py import ACTION_NAMES as ACTION_NAMES
     from ._frames_py import build_call as build_call
     from ._frames_py import build_error as build_error
@@ -67,10 +65,6 @@ else:
         from .._native import build_result as build_result
         from .._native import parse_frame as parse_frame
     except ImportError as exc:
-        raise ImportError(
-            "trio_csms._native (the Rust frame codec) is not built or cannot be loaded: "
-            f"{exc}. Build it with `maturin develop --release` (or `pip install .`), "
-            "or set TRIO_CSMS_NATIVE=0 to use the pure-Python implementation."
-        ) from exc
+        raise not_built(exc) from exc
 
     IMPLEMENTATION = "rust"

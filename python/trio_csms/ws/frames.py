@@ -22,10 +22,10 @@ is a header and the payload: `encode_frame` does it in Python for both.
 
 from __future__ import annotations
 
-import os
 import struct
 from typing import Final, Literal
 
+from ..native import USE_PYTHON, not_built
 from ._frames_py import (
     BINARY,
     CLOSE,
@@ -67,12 +67,10 @@ VIOLATION: Final = 0
 _SHORT: Final = struct.Struct("!BBH")
 _LONG: Final = struct.Struct("!BBQ")
 
-_USE_PYTHON: Final = os.environ.get("TRIO_CSMS_NATIVE") == "0"
-
 IMPLEMENTATION: Literal["rust", "python"]
 """Which `FrameReader` this process uses."""
 
-if _USE_PYTHON:
+if USE_PYTHON:
     from ._frames_py import FrameReader as FrameReader
 
     IMPLEMENTATION = "python"
@@ -80,11 +78,7 @@ else:
     try:
         from .._native import FrameReader as FrameReader  # type: ignore[assignment]
     except ImportError as exc:
-        raise ImportError(
-            "trio_csms._native (the Rust frame codec) is not built or cannot be loaded: "
-            f"{exc}. Build it with `maturin develop --release` (or `pip install .`), "
-            "or set TRIO_CSMS_NATIVE=0 to use the pure-Python implementation."
-        ) from exc
+        raise not_built(exc) from exc
 
     IMPLEMENTATION = "rust"
 
