@@ -397,7 +397,7 @@ def verdict(value: float, target: float, *, higher_is_better: bool, unit: str = 
 
 
 def seconds(value: float) -> str:
-    return "not all within the limit" if math.isnan(value) else f"{value:.2f} s"
+    return "not all within the limit" if not math.isfinite(value) else f"{value:.2f} s"
 
 
 def fleet_errors(report: dict[str, Any]) -> int:
@@ -724,7 +724,8 @@ def boot_storm(plan: Plan, workdir: Path, summary: dict[str, Any]) -> Section:
                 section.commands.append(shown(simulate_command(group[0].url, jobs[0][1])))
         done = [r["bootStormSeconds"] for r in run.reports]
         accepted.append(sum(r["accepted"] for r in run.reports))
-        times.append(max(done) if all(d is not None for d in done) else math.nan)
+        # A run in which not all were Accepted counts as the slowest (not dropped).
+        times.append(max(done) if all(d is not None for d in done) else math.inf)
         details.append(storm_details(len(details) + 1, merge_reports(run.reports), run.reports))
     value = median(times)
     summary["storm"] = value
@@ -863,7 +864,7 @@ def targets(summary: dict[str, Any], plan: Plan) -> list[str]:
 
 def storm_verdict(summary: dict[str, Any], plan: Plan) -> str:
     value = float(summary.get("storm", math.nan))
-    if "storm_accepted" in summary and math.isnan(value):
+    if "storm_accepted" in summary and not math.isfinite(value):
         return (
             f"**missed: {summary['storm_accepted']:,.0f} of {plan.storm_stations:,} Accepted"
             f" within the {summary['storm_limit']:g} s limit (median)**"
