@@ -26,5 +26,6 @@ from .errors import CsmsError as CsmsError
 from .errors import InvalidResponse as InvalidResponse
 from .errors import StationNotConnected as StationNotConnected
 from .handlers.context import Hooks as Hooks
+from .tuning import tune_garbage_collector as tune_garbage_collector
 
 __version__ = "0.1.0"

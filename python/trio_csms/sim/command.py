@@ -23,6 +23,7 @@ from typing import Final, TextIO
 import trio
 
 from ..messages import IdTokenEnumType
+from ..tuning import tune_garbage_collector
 from .fleet import Fleet, FleetOptions, FleetReport, Mode, Progress
 from .scenarios import SCENARIOS, ScenarioOptions
 
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace, passwords: Mapping[str, str] | None = None) ->
         )
         return 2
     progress = None if args.quiet else _progress_printer(sys.stderr)
+    tune_garbage_collector()
     report = trio.run(Fleet(options).run, progress)
     if progress is not None and sys.stderr.isatty():
         print(file=sys.stderr)  # end the progress line
