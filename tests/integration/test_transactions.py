@@ -41,6 +41,7 @@ from trio_csms.messages import (
     UnitOfMeasureType,
 )
 from trio_csms.sim import SimStation
+from trio_csms.sim.station import CallErrorRaised
 from trio_csms.store import IdTokenRecord, SqliteStore, Store, TransactionRecord
 
 TIMEOUT = 10
@@ -684,3 +685,43 @@ async def test_an_answered_event_is_already_committed(tmp_path: Path) -> None:
             assert record is not None
             assert (record.evse_id, record.energy_imported_wh) == (1, 42.0)
             assert len(readings) == 1
+
+
+async def test_an_event_whose_write_failed_leaves_no_trace_in_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSMS keeps a running transaction in memory between events (no read per event).
+    An event it could not store is answered with a CALLERROR, and the station will send it
+    again: until then the transaction must be what the store holds, not what that event
+    would have made of it (here: no Charging state, and its seqNo counted as missing)."""
+    with trio.fail_after(TIMEOUT):
+        async with csms_with_station(tmp_path) as (_, store, sim):
+            await sim.transaction_event(
+                "Started", "CablePluggedIn", "TX-F", seq_no=0, timestamp=at(0), evse_id=1,
+                charging_state=ChargingStateEnumType.EVConnected,
+            )  # fmt: skip
+            record_event = store.record_transaction_event
+
+            async def disk_full(*args: Any) -> bool:
+                raise OSError("disk full")
+
+            monkeypatch.setattr(store, "record_transaction_event", disk_full)
+            with pytest.raises(CallErrorRaised) as failed:
+                await sim.transaction_event(
+                    "Updated", "ChargingStateChanged", "TX-F", seq_no=1, timestamp=at(5),
+                    charging_state=ChargingStateEnumType.Charging,
+                )  # fmt: skip
+            assert failed.value.code == "InternalError"
+            monkeypatch.setattr(store, "record_transaction_event", record_event)
+            await sim.transaction_event(
+                "Updated", "MeterValuePeriodic", "TX-F", seq_no=2, timestamp=at(10),
+                meter_value=[energy(100.0, at(10))],
+            )  # fmt: skip
+
+            record = await transaction(store, "TX-F")
+            assert (record.charging_state, record.last_seq_no, record.seq_no_gaps) == (
+                "EVConnected",
+                2,
+                [1],
+            )
+            assert record.energy_imported_wh == 100.0

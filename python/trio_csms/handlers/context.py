@@ -24,7 +24,7 @@ from ..messages import (
     IdTokenType,
     Message,
 )
-from ..store.base import Store
+from ..store.base import Store, TransactionRecord
 
 Authorizer = Callable[[str, IdTokenType, int | None], Awaitable[IdTokenInfoType | None]]
 """An embedding application's authorization decision: (station id, id token, evse id or None)
@@ -99,6 +99,37 @@ class Registration:
     report_request_id: int | None = None
 
 
+class RunningTransactions:
+    """This connection's running transactions as last stored, so that each TransactionEvent
+    does not read its transaction back from the store (a read per event was a tenth of the
+    server's time on the session mix).
+
+    The store stays the truth: an entry is dropped whenever memory and store may differ (a
+    write that failed or was a retransmission), once the transaction ends (late events read it
+    back), and beyond `LIMIT` entries (a station runs one transaction per EVSE).
+    """
+
+    LIMIT = 16
+
+    def __init__(self) -> None:
+        self._records: dict[str, TransactionRecord] = {}
+
+    def get(self, transaction_id: str) -> TransactionRecord | None:
+        return self._records.get(transaction_id)
+
+    def stored(self, transaction: TransactionRecord) -> None:
+        """`transaction` is now what the store holds."""
+        key = transaction.transaction_id
+        self._records.pop(key, None)  # re-insert: the dict's order is the order of use
+        if transaction.active:
+            self._records[key] = transaction
+            if len(self._records) > self.LIMIT:
+                del self._records[next(iter(self._records))]
+
+    def forget(self, transaction_id: str) -> None:
+        self._records.pop(transaction_id, None)
+
+
 @dataclass
 class StationContext:
     """Everything a handler may use for one station connection.
@@ -113,6 +144,7 @@ class StationContext:
             station connection binds itself here when it starts.
         ca: signs certificate signing requests; None when no CA is configured.
         clock: current time (UTC); tests replace it.
+        transactions: this connection's running transactions as last stored.
     """
 
     station_id: str
@@ -123,6 +155,7 @@ class StationContext:
     sender: CallSender = field(default_factory=_Unbound)
     ca: CsrSigner | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    transactions: RunningTransactions = field(default_factory=RunningTransactions)
 
     def now(self) -> datetime:
         return self.clock()

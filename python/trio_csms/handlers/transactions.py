@@ -37,10 +37,31 @@ async def transaction_event(
     ctx: StationContext, req: TransactionEventRequest
 ) -> TransactionEventResponse:
     """E01-E15: record the event; check its idToken when it carries one (C01)."""
+    transaction_id = req.transaction_info.transaction_id
+    transaction = (
+        ctx.transactions.get(transaction_id)
+        or await ctx.store.get_transaction(ctx.station_id, transaction_id)
+        or TransactionRecord(station_id=ctx.station_id, transaction_id=transaction_id)
+    )
+    # From here the record in memory runs ahead of the store until the write returns.
+    try:
+        response, stored = await _record(ctx, req, transaction)
+    except BaseException:
+        ctx.transactions.forget(transaction_id)
+        raise
+    if stored:
+        ctx.transactions.stored(transaction)
+        ctx.emit(_domain_event(ctx.station_id, req, transaction))
+    else:  # a retransmission: nothing was written, so the record in memory may be ahead
+        ctx.transactions.forget(transaction_id)
+    return response
+
+
+async def _record(
+    ctx: StationContext, req: TransactionEventRequest, transaction: TransactionRecord
+) -> tuple[TransactionEventResponse, bool]:
+    """Fold `req` into `transaction`, store both; the answer, and False for a retransmission."""
     info = req.transaction_info
-    transaction = await ctx.store.get_transaction(
-        ctx.station_id, info.transaction_id
-    ) or TransactionRecord(station_id=ctx.station_id, transaction_id=info.transaction_id)
     newest = apply_event(transaction, req)
     wire = to_wire(req)  # once: the meter values' sampled values are its parts
     meter_values = [
@@ -55,7 +76,7 @@ async def transaction_event(
     # it cannot roll the energy back below what a newer event reported.
     if energy is not None and (newest or previous is None or energy > previous):
         transaction.energy_imported_wh = energy
-    transaction.updated_at = ctx.now()
+    now = transaction.updated_at = ctx.now()
     event = TransactionEventRecord(
         station_id=ctx.station_id,
         transaction_id=info.transaction_id,
@@ -65,15 +86,14 @@ async def transaction_event(
         timestamp=req.timestamp,
         offline=req.offline is True,
         payload=wire,
-        received_at=ctx.now(),
+        received_at=now,
     )
     response = TransactionEventResponse()
     token = given(req.id_token)
     if token is not None:
         response.id_token_info = await id_token_info(ctx, token, evse_id=transaction.evse_id)
-    if await ctx.store.record_transaction_event(event, transaction, meter_values):
-        ctx.emit(_domain_event(ctx.station_id, req, transaction))
-    return response
+    stored = await ctx.store.record_transaction_event(event, transaction, meter_values)
+    return response, stored
 
 
 def _domain_event(
