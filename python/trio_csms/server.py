@@ -156,10 +156,14 @@ class StationServer:
         stream is closed at the end whatever happened (a failed TLS handshake drops the TCP
         connection at once, TC_A_06)."""
         request: HandshakeRequest | None = None
+        timeout = self.config.ocpp.handshake_timeout
         try:
-            with trio.move_on_after(self.config.ocpp.handshake_timeout):
+            with trio.move_on_after(timeout):
                 request = await read_request(stream)
-            if request is not None:
+            if request is None:
+                self.metrics.handshake_refusals.labels("timeout").inc()
+                log.info("no complete websocket upgrade request within %g s; closed", timeout)
+            else:
                 await self._handle_connection(request)
         except HandshakeFailed as failed:
             log.info("bad websocket handshake (%s): %s", failed.status, failed)

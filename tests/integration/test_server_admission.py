@@ -12,6 +12,7 @@ Every test runs under `trio.fail_after(10)`.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -177,6 +178,23 @@ async def test_handshake_refusals_are_counted_by_reason(tmp_path: Path) -> None:
             assert refusals(running, "unknown_station") == 1
             assert refusals(running, "subprotocol") == 1
             assert refusals(running, "wrong_user") == 0
+
+
+async def test_a_client_without_a_complete_request_is_dropped_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """handshake_timeout bounds how long a socket may sit without a complete upgrade request:
+    the CSMS closes it, counts a `timeout` refusal and says so in its log."""
+    caplog.set_level(logging.INFO, logger="trio_csms.server")
+    with trio.fail_after(TIMEOUT):
+        async with running_csms(tmp_path, ocpp={"handshake_timeout": 0.3}) as running:
+            stream = await trio.open_tcp_stream("127.0.0.1", running.csms.ports[0])
+            async with stream:
+                await stream.send_all(b"GET /ocpp/CS001 HTTP/1.1\r\nHost: x\r\n")  # no end
+                assert await stream.receive_some(4096) == b""  # closed without an answer
+            # Counted and logged before the socket was closed.
+            assert refusals(running, "timeout") == 1
+    assert "no complete websocket upgrade request within 0.3 s" in caplog.text
 
 
 # --- the station id in the URL, and the subprotocol ------------------------------------------
