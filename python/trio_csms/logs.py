@@ -50,3 +50,8 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The JSON lines carry no thread or process fields: spare every record gathering them
+    # (a few lines per station add up in a boot storm of thousands).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -59,6 +59,15 @@ class Refusal:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A station admitted by the handshake; `registered`: it was created on this connect
+    (`stations.allow_unknown`)."""
+
+    station: StationRecord
+    registered: bool = False
+
+
 def station_id_from_path(path: str) -> str | None:
     """The station identity in a request target, or None when there is no valid one."""
     target = path.split("?", 1)[0]
@@ -187,24 +196,25 @@ class StationServer:
             return
         ocpp = self.config.ocpp
         ws = await request.accept(SUBPROTOCOL, max_message_size=ocpp.max_message_size)
-        STATION.set(outcome.station_id)  # inherited by the connection's tasks (logs)
+        STATION.set(outcome.station.station_id)  # inherited by the connection's tasks (logs)
         await self._run(ws, outcome)
 
-    async def _admit(self, request: HandshakeRequest) -> StationRecord | Refusal:
+    async def _admit(self, request: HandshakeRequest) -> Admission | Refusal:
         station_id = station_id_from_path(request.path)
         if station_id is None:
             return Refusal(404, "bad_identity", "no valid station identity in the URL")
         if SUBPROTOCOL not in request.proposed_subprotocols:
             return Refusal(400, "subprotocol", f"the {SUBPROTOCOL} subprotocol is required")
         station = await self.store.get_station(station_id)
+        registered = station is None
         if station is None:
             if not self.config.stations.allow_unknown:
                 return Refusal(404, "unknown_station", f"unknown station {station_id}")
             now = datetime.now(UTC)
             station = StationRecord(station_id=station_id, created_at=now)
-            # Creates it, or (a concurrent first connect made it) leaves it as it is.
+            # Creates it, or (a concurrent first connect made it) leaves it as it is. Logged
+            # with the connection (one line per station, not two, in a boot storm).
             await self.store.upsert_stations([(station_id, StationChanges())], now)
-            log.info("%s registered on first connect (allow_unknown)", station_id)
         profile = self._profile_of(request)
         if profile < station.security_profile:
             return Refusal(
@@ -218,9 +228,10 @@ class StationServer:
             admitted: StationRecord | Refusal = station
         else:
             admitted = await self._check_password(request, station)
-        if isinstance(admitted, StationRecord):
-            await self._apply_pending_profile(admitted, profile)
-        return admitted
+        if isinstance(admitted, Refusal):
+            return admitted
+        await self._apply_pending_profile(admitted, profile)
+        return Admission(admitted, registered)
 
     async def _apply_pending_profile(self, station: StationRecord, profile: int) -> None:
         """A05 (TC_A_19): the station connected on the profile it was moved to, which is now
@@ -264,7 +275,8 @@ class StationServer:
             return station  # TC_A_10: until the new password is used, the old one stays valid
         return Refusal(401, "wrong_password", "wrong password")
 
-    async def _run(self, ws: WsConnection, station: StationRecord) -> None:
+    async def _run(self, ws: WsConnection, admission: Admission) -> None:
+        station = admission.station
         ocpp = self.config.ocpp
         ctx = StationContext(
             station_id=station.station_id,
@@ -291,7 +303,12 @@ class StationServer:
             log.info("%s reconnected; closing its previous connection", station.station_id)
             await previous.close(1000, "replaced by a new connection")
         self.metrics.stations_connected.inc()
-        log.info("%s connected", station.station_id)
+        if admission.registered:
+            log.info(
+                "%s connected; registered on first connect (allow_unknown)", station.station_id
+            )
+        else:
+            log.info("%s connected", station.station_id)
         ctx.emit(StationConnected(station.station_id, station.security_profile))
         try:
             async with trio.open_nursery() as nursery:
