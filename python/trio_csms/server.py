@@ -33,7 +33,7 @@ from .events import StationConnected, StationDisconnected
 from .frame_log import FrameLog
 from .handlers import Hooks, Registration, StationContext
 from .handlers.context import CsrSigner
-from .listen import open_listeners
+from .listen import DrainingListener, open_listeners
 from .logs import STATION
 from .metrics import Metrics
 from .security.passwords import PasswordVerifier, parse_basic_auth
@@ -151,10 +151,12 @@ class StationServer:
         purpose = "stations" if context is None else "stations over TLS"
         sockets = await open_listeners(purpose, ocpp.host, port)
         bound = sockets[0].socket.getsockname()[1]
-        listeners: list[trio.abc.Listener[Any]] = list(sockets)
+        # Batches of accepts: in a boot storm the kernel's accept queue must not overflow.
+        draining = [DrainingListener(listener) for listener in sockets]
+        listeners: list[trio.abc.Listener[Any]] = list(draining)
         if context is not None:
             listeners = [
-                trio.SSLListener(listener, context, https_compatible=True) for listener in sockets
+                trio.SSLListener(listener, context, https_compatible=True) for listener in draining
             ]
         task_status.started(bound)
         await trio.serve_listeners(self._handle, listeners)
