@@ -26,6 +26,7 @@ from .errors import CsmsError as CsmsError
 from .errors import InvalidResponse as InvalidResponse
 from .errors import StationNotConnected as StationNotConnected
 from .handlers.context import Hooks as Hooks
-from .tuning import tune_garbage_collector as tune_garbage_collector
+from .tuning import collect_garbage as collect_garbage
+from .tuning import freeze_startup_objects as freeze_startup_objects
 
 __version__ = "0.1.0"

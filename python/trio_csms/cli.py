@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from .security.ca import CertificateAuthority
 from .security.passwords import generate_password, hash_password, is_valid_password
 from .sim import command as sim_command
 from .store import StationChanges, open_store
-from .tuning import tune_garbage_collector
+from .tuning import run_collecting_garbage
 
 log = logging.getLogger("trio_csms")
 
@@ -139,9 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_serve(config: Config, ca: CertificateAuthority | None) -> int:
     """Serve until signalled; a port that cannot be opened is exit status 1 with one line per
     endpoint, not a traceback (the failure arrives wrapped in the nurseries' groups)."""
-    tune_garbage_collector()
     try:
-        trio.run(_serve, config, ca)
+        trio.run(run_collecting_garbage, partial(_serve, config, ca))
     except BaseExceptionGroup as group:
         failed, rest = group.split(ListenFailed)
         if failed is None or rest is not None:

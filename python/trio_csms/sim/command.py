@@ -18,12 +18,13 @@ import resource
 import ssl
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Final, TextIO
 
 import trio
 
 from ..messages import IdTokenEnumType
-from ..tuning import tune_garbage_collector
+from ..tuning import run_collecting_garbage
 from .fleet import Fleet, FleetOptions, FleetReport, Mode, Progress
 from .scenarios import SCENARIOS, ScenarioOptions
 
@@ -153,8 +154,7 @@ def run(args: argparse.Namespace, passwords: Mapping[str, str] | None = None) ->
         )
         return 2
     progress = None if args.quiet else _progress_printer(sys.stderr)
-    tune_garbage_collector()
-    report = trio.run(Fleet(options).run, progress)
+    report = trio.run(run_collecting_garbage, partial(Fleet(options).run, progress))
     if progress is not None and sys.stderr.isatty():
         print(file=sys.stderr)  # end the progress line
     print(format_report(report, as_json=args.json))
