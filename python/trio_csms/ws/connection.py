@@ -68,6 +68,9 @@ class WsConnection:
         close_timeout: float = 5.0,
     ) -> None:
         self._stream = stream
+        # Plain TCP is read and written on its file descriptor directly (see `_RawSocket`);
+        # TLS goes through its stream.
+        self._raw = _RawSocket(stream.socket) if isinstance(stream, trio.SocketStream) else None
         self._reader = FrameReader(max_message_size)
         self._messages: deque[bytes] = deque()
         self._leftover = leftover
@@ -101,9 +104,7 @@ class WsConnection:
         if not data:
             await _acquire(self._receive_lock)
             try:
-                with trio.CancelScope() as self._receive_scope:
-                    data = await self._receive()
-                self._receive_scope = None
+                data = await self._receive_interruptibly()
             finally:
                 self._receive_lock.release()
             if self.closed is not None:
@@ -114,7 +115,17 @@ class WsConnection:
         for event in self._reader.feed(data):
             await self._event(event)
 
+    async def _receive_interruptibly(self) -> bytes:
+        """The next bytes, b"" at the end; `aclose` may stop the wait (then also b"")."""
+        if self._raw is not None:
+            return await self._raw.receive()  # `aclose` wakes it with `interrupt`
+        with trio.CancelScope() as self._receive_scope:
+            return await self._receive()
+        return b""  # cancelled by `aclose`
+
     async def _receive(self) -> bytes:
+        if self._raw is not None:
+            return await self._raw.receive()
         try:
             return bytes(await self._stream.receive_some(RECEIVE_SIZE))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -193,8 +204,11 @@ class WsConnection:
         await self._send_close(code, reason)
         self.closed = ConnectionClosed(code, reason)
         self._messages.clear()
-        if self._receive_scope is not None:
-            self._receive_scope.cancel()  # the task in `get_message` gets ConnectionClosed
+        # The task in `get_message`, if it waits for bytes, gets ConnectionClosed.
+        if self._raw is not None:
+            self._raw.interrupt()
+        elif self._receive_scope is not None:
+            self._receive_scope.cancel()
         with trio.move_on_after(self._close_timeout):
             async with self._receive_lock:  # once that task has left the socket
                 while not self._closed_event.is_set():
@@ -225,7 +239,10 @@ class WsConnection:
         """Write `frame` whole; a broken stream is left to the reader to notice."""
         await _acquire(self._send_lock)
         try:
-            await self._stream.send_all(frame)
+            if self._raw is not None:
+                await self._raw.send_all(frame)
+            else:
+                await self._stream.send_all(frame)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         finally:
@@ -239,3 +256,81 @@ async def _acquire(lock: trio.Lock) -> None:
         lock.acquire_nowait()
     except trio.WouldBlock:
         await lock.acquire()
+
+
+class _RawSocket:
+    """A connected TCP socket read and written with plain `os.read`/`os.write` on its
+    (non-blocking) descriptor, waiting in Trio only when the kernel has nothing to give or no
+    room to take.
+
+    Why: `trio.SocketStream` costs several coroutines, a cancel scope and generator-based
+    context managers per call, about 20 us per message; and the coroutines a station leaves
+    waiting for its next message are what the garbage collector has to walk (see
+    `trio_csms.tuning`). Trio's own rule that every operation is a checkpoint is kept where it
+    matters: a read that does not wait yields every `_YIELD_EVERY` reads, so a station that
+    streams frames cannot starve the others, and a write that does not wait is followed by
+    the reader's next wait or yield.
+
+    Closing stays the stream's job (`aclose_forcefully` of the `SocketStream`); `interrupt`
+    wakes a task waiting to read without closing anything, for `WsConnection.aclose`. The
+    descriptor is asked of the socket before every system call, never kept: once the socket
+    is closed its number may already belong to another station's connection.
+    """
+
+    _YIELD_EVERY = 16
+
+    __slots__ = ("_reads_without_wait", "_socket")
+
+    def __init__(self, sock: trio.socket.SocketType) -> None:
+        self._socket = sock
+        self._reads_without_wait = 0
+
+    async def receive(self) -> bytes:
+        """The next bytes; b"" when the peer closed, the connection broke, or `interrupt`."""
+        while True:
+            fd = self._socket.fileno()
+            if fd < 0:
+                return b""  # closed
+            try:
+                data = os.read(fd, RECEIVE_SIZE)
+            except BlockingIOError:
+                self._reads_without_wait = 0
+                try:
+                    await trio.lowlevel.wait_readable(fd)
+                except trio.ClosedResourceError:  # `interrupt`, or the stream was closed
+                    return b""
+                continue
+            except OSError:  # reset by the peer, or the descriptor is closed
+                return b""
+            self._reads_without_wait += 1
+            if self._reads_without_wait >= self._YIELD_EVERY:
+                self._reads_without_wait = 0
+                await trio.lowlevel.checkpoint()
+            return data
+
+    async def send_all(self, data: bytes) -> None:
+        """Write all of `data`.
+
+        Raises:
+            trio.BrokenResourceError: the connection broke or the descriptor is closed.
+        """
+        view = memoryview(data)
+        while view:
+            fd = self._socket.fileno()
+            if fd < 0:
+                raise trio.BrokenResourceError("the socket is closed")
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                try:
+                    await trio.lowlevel.wait_writable(fd)
+                except trio.ClosedResourceError as exc:
+                    raise trio.BrokenResourceError("the socket was closed") from exc
+            except OSError as exc:
+                raise trio.BrokenResourceError(str(exc)) from exc
+
+    def interrupt(self) -> None:
+        """Wake a task waiting in `receive`; it returns b"" (nothing is closed)."""
+        fd = self._socket.fileno()
+        if fd >= 0:
+            trio.lowlevel.notify_closing(fd)
