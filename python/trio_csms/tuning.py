@@ -4,24 +4,27 @@
 application embedding `Csms` owns its process and decides for itself (running
 `collect_garbage` in its nursery is a good start).
 
-Why CPython's own schedule does not fit: it collects the young generation after 700 *net*
-allocations of container objects. A station waiting for its next message holds a fresh chain
-of coroutines, cancel scopes and sets (about 30 objects) while the chain of its last message
-dies, so in the steady state allocations and deallocations cancel out: the count hardly moves,
-the young generation grows to hundreds of thousands of objects, and the collection that
-finally comes walks them all (230 ms of CPU at 10,000 stations). Lower thresholds instead
-promote the waiting chains into the old generation, whose full collections walk every object
-of every station (up to 1.8 s at 10,000 stations; a third of the server's CPU went there).
-So collections here follow the clock: every `young_interval` the young generations are
-collected (a few milliseconds' worth of survivors, so a short pause), survivors go straight to
-the old generation, where they die by reference counting at no cost, and a full collection,
-which finds the reference cycles left in the old generation (e.g. by closed connections), runs
-only every `full_interval`.
+Why CPython's own schedule does not fit: it counts *net* allocations of container objects and
+collects the young generation every 700. Under load those collections find the calls in
+flight alive and promote them, and the promoted objects soon trigger full collections, which
+walk every object of every station: up to 1.8 s at 10,000 stations, a third of the server's
+CPU. A higher threshold is no cure: a station waiting for its next message holds a fresh
+chain of coroutines and sets while the chain of its last message dies, so allocations and
+deallocations cancel out, the count hardly moves, the young generation grows to the whole
+fleet's waiting state, and the collection that finally comes walks all of it (230 ms at
+10,000 stations).
+So collections here follow the clock. Every `young_interval` the young generations are
+collected: a few milliseconds' worth of survivors, so a short pause. (When one took more than
+`YOUNG_SHARE` of the time, the next waits longer, up to `YOUNG_MAX_INTERVAL`, so that more
+objects die first.) Survivors go straight to the old generation, where they die by reference
+counting at no cost; a full collection, which finds the reference cycles left there (e.g. by
+closed connections), runs only every `full_interval`.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -29,8 +32,13 @@ import trio
 
 T = TypeVar("T")
 
-#: Seconds between collections of the young generations.
+#: Seconds between collections of the young generations: at least, and at most.
 YOUNG_INTERVAL = 0.05
+YOUNG_MAX_INTERVAL = 1.0
+#: Most of the time collections may take: after a young collection that took t seconds the
+#: next one waits at least t / YOUNG_SHARE (a busy process makes more survivors per interval,
+#: and waiting longer lets more of them die first).
+YOUNG_SHARE = 0.03
 #: Seconds between full collections.
 FULL_INTERVAL = 600.0
 
@@ -62,13 +70,17 @@ async def collect_garbage(
     task_status.started()
     try:
         next_full = trio.current_time() + full_interval
+        wait = young_interval
         while True:
-            await trio.sleep(young_interval)
+            await trio.sleep(wait)
             if trio.current_time() >= next_full:
                 gc.collect()
                 next_full = trio.current_time() + full_interval
-            else:
-                gc.collect(1)  # the young generations; survivors move to the old one
+                continue
+            started = time.perf_counter()
+            gc.collect(1)  # the young generations; survivors move to the old one
+            took = time.perf_counter() - started
+            wait = min(max(young_interval, took / YOUNG_SHARE), YOUNG_MAX_INTERVAL)
     finally:
         if was_enabled:
             gc.enable()
