@@ -13,11 +13,15 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+
+
+#: A duration that must be positive (a zero deadline would answer nothing and watch busily).
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class OcppConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -45,13 +49,13 @@ class OcppConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     tls_port: int | None = None
     tls_certificates: list[tuple[str, str]] = msgspec.field(default_factory=list)
     tls_client_ca: str | None = None
-    call_timeout: float = 180.0
-    answer_deadline: float = 180.0
-    authorize_deadline: float = 60.0
+    call_timeout: Seconds = 180.0
+    answer_deadline: Seconds = 180.0
+    authorize_deadline: Seconds = 60.0
     ping_interval: float = 60.0
-    dead_peer_timeout: float = 30.0
+    dead_peer_timeout: Seconds = 30.0
     max_message_size: int = 1 << 20
-    handshake_timeout: float = 10.0
+    handshake_timeout: Seconds = 10.0
     frame_log_size: int = 16
 
 

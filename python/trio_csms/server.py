@@ -38,7 +38,7 @@ from .logs import STATION
 from .metrics import Metrics
 from .security.passwords import PasswordVerifier, parse_basic_auth
 from .security.tls import peer_common_name
-from .station import StationConnection
+from .station import AnswerWatchdog, StationConnection
 from .store.base import StationChanges, StationRecord, Store
 from .ws.connection import WsConnection
 from .ws.handshake import HandshakeFailed, HandshakeRequest, read_request
@@ -125,6 +125,9 @@ class StationServer:
         # Recent frames per station, kept across reconnects; forgotten with the station.
         self.frame_logs: dict[str, FrameLog] = {}
         self.ports: list[int] = []
+        # Checks often enough for the shortest deadline (tests use fractions of a second).
+        shortest = min(config.ocpp.answer_deadline, config.ocpp.authorize_deadline)
+        self.watchdog = AnswerWatchdog(resolution=min(0.5, max(0.01, shortest / 10)))
 
     async def serve(
         self, *, ssl_context: ssl.SSLContext | None = None, task_status: trio.TaskStatus[None]
@@ -136,6 +139,7 @@ class StationServer:
         """
         ocpp = self.config.ocpp
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.watchdog.run)
             endpoints: list[tuple[int, ssl.SSLContext | None]] = [(ocpp.port, None)]
             if ssl_context is not None and ocpp.tls_port is not None:
                 endpoints.append((ocpp.tls_port, ssl_context))
@@ -294,6 +298,7 @@ class StationServer:
             ws,
             ctx,
             self.metrics,
+            self.watchdog,
             call_timeout=ocpp.call_timeout,
             answer_deadline=ocpp.answer_deadline,
             authorize_deadline=ocpp.authorize_deadline,

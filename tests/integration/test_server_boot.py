@@ -31,6 +31,7 @@ from trio_csms.messages import (
     ConnectorStatusEnumType,
     DataTransferRequest,
     DataTransferResponse,
+    DataTransferStatusEnumType,
     EventDataType,
     EventNotificationEnumType,
     EventTriggerEnumType,
@@ -464,6 +465,32 @@ async def test_handler_overrunning_answer_deadline_gets_internal_error(tmp_path:
                     == 1
                 )
                 await sim.heartbeat()  # the connection carries on
+
+
+async def deaf_vendor(station_id: str, request: DataTransferRequest) -> DataTransferResponse:
+    with trio.CancelScope(shield=True):  # a wait nothing can cut short
+        await trio.sleep(1.0)
+    return DataTransferResponse(status=DataTransferStatusEnumType.Accepted)
+
+
+async def test_handler_that_cannot_be_cancelled_still_gets_internal_error_not_its_late_answer(
+    tmp_path: Path,
+) -> None:
+    """A handler the deadline cannot interrupt (here a shielded wait of 1 s, deadline 0.3 s)
+    finishes late: its answer is dropped and the CALL is answered InternalError, with the
+    websocket intact for the next CALL."""
+    hooks = Hooks(vendors={"deaf": deaf_vendor})
+    with trio.fail_after(TIMEOUT):
+        async with running_csms(tmp_path, hooks=hooks, ocpp={"answer_deadline": 0.3}) as running:
+            await running.register("CS001")
+            async with running.station("CS001") as sim:
+                await sim.boot()
+                with pytest.raises(CallErrorRaised) as raised:
+                    await sim.call(DataTransferRequest(vendor_id="deaf"))
+                assert raised.value.code == "InternalError"
+                assert "0.3" in raised.value.description
+                for _ in range(3):
+                    await sim.heartbeat()  # the connection carries on
 
 
 async def slow_authorizer(
