@@ -33,12 +33,12 @@ import trio
 T = TypeVar("T")
 
 #: Seconds between collections of the young generations: at least, and at most.
-YOUNG_INTERVAL = 0.05
-YOUNG_MAX_INTERVAL = 1.0
+YOUNG_INTERVAL = 0.02
+YOUNG_MAX_INTERVAL = 0.2
 #: Most of the time collections may take: after a young collection that took t seconds the
 #: next one waits at least t / YOUNG_SHARE (a busy process makes more survivors per interval,
 #: and waiting longer lets more of them die first).
-YOUNG_SHARE = 0.03
+YOUNG_SHARE = 0.1
 #: Seconds between full collections.
 FULL_INTERVAL = 600.0
 
