@@ -935,7 +935,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if plan.per_process > hard - SPARE_FILES and not args.smoke:
         plan = Plan(**{**plan.__dict__, "per_process": hard - SPARE_FILES})
-    command = ".venv/bin/python bench/run.py" + (" --smoke" if args.smoke else "")
+    command = " ".join(
+        [
+            ".venv/bin/python bench/run.py",
+            *(["--smoke"] if args.smoke else []),
+            *([f"--repeats {args.repeats}"] if args.repeats else []),
+            *(f"--only '{section}'" for section in args.only or []),
+        ]
+    )  # the run's own options, so the report names the command that reproduces it
     started = datetime.now(UTC)
     clock = time.monotonic()
     summary: dict[str, Any] = {}
