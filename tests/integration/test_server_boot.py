@@ -11,9 +11,11 @@ with `trio_csms.sim`. Every test runs under `trio.fail_after(10)`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -72,6 +74,18 @@ HEARTBEAT = 123
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def booted_station(
+    tmp_path: Path, hooks: Hooks, ocpp: dict[str, Any]
+) -> AsyncIterator[tuple[RunningCsms, SimStation]]:
+    """A CSMS with `hooks` and `ocpp` settings, and station CS001 registered and Accepted."""
+    async with running_csms(tmp_path, hooks=hooks, ocpp=ocpp) as running:
+        await running.register("CS001")
+        async with running.station("CS001") as sim:
+            await sim.boot()
+            yield running, sim
 
 
 async def wait_until(condition: Callable[[], bool]) -> None:
@@ -448,23 +462,18 @@ async def test_handler_overrunning_answer_deadline_gets_internal_error(tmp_path:
     hook sleeping 5 s) is answered InternalError at the deadline, and counted."""
     hooks = Hooks(vendors={"slow": slow_vendor})
     with trio.fail_after(TIMEOUT):
-        async with running_csms(tmp_path, hooks=hooks, ocpp={"answer_deadline": 0.5}) as running:
-            await running.register("CS001")
-            async with running.station("CS001") as sim:
-                await sim.boot()
-                started = trio.current_time()
-                with pytest.raises(CallErrorRaised) as raised:
-                    await sim.call(DataTransferRequest(vendor_id="slow"))
-                elapsed = trio.current_time() - started
-                assert raised.value.code == "InternalError"
-                assert 0.4 < elapsed < 1.5
-                assert (
-                    metric(
-                        running, "trio_csms_timeouts_total", kind="answer", action="DataTransfer"
-                    )
-                    == 1
-                )
-                await sim.heartbeat()  # the connection carries on
+        async with booted_station(tmp_path, hooks, {"answer_deadline": 0.5}) as (running, sim):
+            started = trio.current_time()
+            with pytest.raises(CallErrorRaised) as raised:
+                await sim.call(DataTransferRequest(vendor_id="slow"))
+            elapsed = trio.current_time() - started
+            assert raised.value.code == "InternalError"
+            assert 0.4 < elapsed < 1.5
+            assert (
+                metric(running, "trio_csms_timeouts_total", kind="answer", action="DataTransfer")
+                == 1
+            )
+            await sim.heartbeat()  # the connection carries on
 
 
 async def deaf_vendor(station_id: str, request: DataTransferRequest) -> DataTransferResponse:
@@ -481,16 +490,13 @@ async def test_handler_that_cannot_be_cancelled_still_gets_internal_error_not_it
     websocket intact for the next CALL."""
     hooks = Hooks(vendors={"deaf": deaf_vendor})
     with trio.fail_after(TIMEOUT):
-        async with running_csms(tmp_path, hooks=hooks, ocpp={"answer_deadline": 0.3}) as running:
-            await running.register("CS001")
-            async with running.station("CS001") as sim:
-                await sim.boot()
-                with pytest.raises(CallErrorRaised) as raised:
-                    await sim.call(DataTransferRequest(vendor_id="deaf"))
-                assert raised.value.code == "InternalError"
-                assert "0.3" in raised.value.description
-                for _ in range(3):
-                    await sim.heartbeat()  # the connection carries on
+        async with booted_station(tmp_path, hooks, {"answer_deadline": 0.3}) as (_, sim):
+            with pytest.raises(CallErrorRaised) as raised:
+                await sim.call(DataTransferRequest(vendor_id="deaf"))
+            assert raised.value.code == "InternalError"
+            assert "0.3" in raised.value.description
+            for _ in range(3):
+                await sim.heartbeat()  # the connection carries on
 
 
 async def slow_authorizer(
@@ -508,20 +514,16 @@ async def test_authorize_overrunning_authorize_deadline_gets_internal_error(
     hooks = Hooks(authorizer=slow_authorizer)
     ocpp = {"authorize_deadline": 0.5, "answer_deadline": 30}
     with trio.fail_after(TIMEOUT):
-        async with running_csms(tmp_path, hooks=hooks, ocpp=ocpp) as running:
-            await running.register("CS001")
-            async with running.station("CS001") as sim:
-                await sim.boot()
-                started = trio.current_time()
-                with pytest.raises(CallErrorRaised) as raised:
-                    await sim.authorize("TOKEN1")
-                elapsed = trio.current_time() - started
-                assert raised.value.code == "InternalError"
-                assert 0.4 < elapsed < 1.5
-                assert (
-                    metric(running, "trio_csms_timeouts_total", kind="answer", action="Authorize")
-                    == 1
-                )
+        async with booted_station(tmp_path, hooks, ocpp) as (running, sim):
+            started = trio.current_time()
+            with pytest.raises(CallErrorRaised) as raised:
+                await sim.authorize("TOKEN1")
+            elapsed = trio.current_time() - started
+            assert raised.value.code == "InternalError"
+            assert 0.4 < elapsed < 1.5
+            assert (
+                metric(running, "trio_csms_timeouts_total", kind="answer", action="Authorize") == 1
+            )
 
 
 async def test_authorize_is_not_bound_by_the_general_answer_deadline(tmp_path: Path) -> None:
@@ -536,12 +538,9 @@ async def test_authorize_is_not_bound_by_the_general_answer_deadline(tmp_path: P
 
     ocpp = {"authorize_deadline": 5, "answer_deadline": 0.2}
     with trio.fail_after(TIMEOUT):
-        async with running_csms(tmp_path, hooks=Hooks(authorizer=authorizer), ocpp=ocpp) as running:
-            await running.register("CS001")
-            async with running.station("CS001") as sim:
-                await sim.boot()
-                response = await sim.authorize("TOKEN1")
-                assert response.id_token_info.status is AuthorizationStatusEnumType.Accepted
+        async with booted_station(tmp_path, Hooks(authorizer=authorizer), ocpp) as (_, sim):
+            response = await sim.authorize("TOKEN1")
+            assert response.id_token_info.status is AuthorizationStatusEnumType.Accepted
 
 
 # --- CSMS CALLs: timeout and connection loss ---------------------------------------------------
