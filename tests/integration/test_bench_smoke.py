@@ -18,7 +18,7 @@ async def test_the_suite_runs_and_writes_every_section(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with trio.fail_after(300):
         result = await trio.run_process(
-            [sys.executable, str(BENCH), "--smoke", "--output", str(output)],
+            [sys.executable, str(BENCH), "--smoke", "--repeats", "1", "--output", str(output)],
             capture_stdout=True,
             capture_stderr=True,
             check=False,
@@ -44,3 +44,10 @@ async def test_the_suite_runs_and_writes_every_section(tmp_path: Path) -> None:
     assert "Accepted per run: 40 of 40" in text
     assert "| Authorize | " in text
     assert "Traceback" not in stderr
+    # The report names the options it ran with, so the command it shows reproduces it.
+    assert "Written by `.venv/bin/python bench/run.py --smoke --repeats 1` on " in text
+    # Throughput: one warm-up window is run and left out of the figures.
+    assert "runs 1 s unmeasured" in text
+    assert "--closed-loop --connect-timeout 60 --until-steady-for 1.0 --windows 2 " in text
+    session = next(line for line in text.splitlines() if line.startswith("| session | trio-csms |"))
+    assert len(session.split(" | ")[3].split(", ")) == 1  # one measured window, not two
