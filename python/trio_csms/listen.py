@@ -23,7 +23,8 @@ ACCEPT_BATCH: Final = 1024
 """Most connections taken from the kernel's queue per wake-up (the rest wait for the next)."""
 
 # accept(2) failures that concern only the connection being accepted (it was reset, or
-# refused by a firewall, before we took it): skip it and go on.
+# refused by a firewall, before we took it; Linux also reports the new connection's pending
+# network errors this way, as its accept(2) page lists): skip it and go on.
 _SKIPPED: Final = frozenset(
     getattr(errno, name)
     for name in (
