@@ -218,12 +218,16 @@ class StationConnection:
         if self._answering is not None and self._handlers_scope is not None:
             self._handlers_scope.cancel()
 
+    def _deadline_for(self, action: str) -> float:
+        """Seconds to answer a station CALL: a driver waits for Authorize, so it has its own."""
+        return self.authorize_deadline if action == "Authorize" else self.answer_deadline
+
     async def _answer_overran(self) -> None:
         event, self._answering = self._answering, None
         if event is None:
             return
         action = event.action
-        deadline = self.authorize_deadline if action == "Authorize" else self.answer_deadline
+        deadline = self._deadline_for(action)
         self.metrics.timeouts.labels("answer", action).inc()
         overran = OcppError(ErrorCode.InternalError, f"no answer within {deadline:g} s")
         await self._send_error(event, overran, "timeout")
@@ -272,7 +276,7 @@ class StationConnection:
             )
             await self._send_error(event, refusal, "refused")
             return
-        deadline = self.authorize_deadline if action == "Authorize" else self.answer_deadline
+        deadline = self._deadline_for(action)
         self._answering = event
         self.watchdog.watch(self, trio.current_time() + deadline)
         try:
