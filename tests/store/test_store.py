@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import trio
 import trio.testing
@@ -73,6 +74,12 @@ def event(
     return TransactionEventRecord(
         station_id=station_id, transaction_id=transaction_id, seq_no=seq_no, **fields
     )
+
+
+def carrying(event: TransactionEventRecord, *values: MeterValueRecord) -> TransactionEventRecord:
+    """`event` with `values` in its payload, as a TransactionEvent request carries them."""
+    wire = [{"timestamp": v.timestamp.isoformat(), "sampledValue": v.sampled_value} for v in values]
+    return msgspec.structs.replace(event, payload={**event.payload, "meterValue": wire})
 
 
 def meter_value(
@@ -362,9 +369,9 @@ async def test_transaction_event_is_stored_with_its_transaction_and_meter_values
             updated_at=at(2),
         )
         values = [meter_value("CS-1", "T-1", 1, 10.0), meter_value("CS-1", "T-1", 0, 5.0)]
-        first = event("CS-1", "T-1", 0, event_type="Started", offline=True)
-        assert await store.record_transaction_event(first, tx, values) is True
-        assert await store.record_transaction_event(event("CS-1", "T-1", 2), tx, []) is True
+        first = carrying(event("CS-1", "T-1", 0, event_type="Started", offline=True), *values)
+        assert await store.record_transaction_event(first, tx) is True
+        assert await store.record_transaction_event(event("CS-1", "T-1", 2), tx) is True
         assert await store.get_transaction("CS-1", "T-1") == tx
         assert await store.get_transaction("CS-1", "T-2") is None
         assert await store.list_transaction_events("CS-1", "T-1") == [
@@ -377,14 +384,18 @@ async def test_transaction_event_is_stored_with_its_transaction_and_meter_values
 async def test_retransmitted_transaction_event_stores_nothing(store: Store) -> None:
     with trio.fail_after(LIMIT):
         await store.put_station(station())
-        tx = transaction("CS-1", "T-1", charging_state="Charging", first_seq_no=0, last_seq_no=0)
-        original = event("CS-1", "T-1", 0)
+        tx = transaction(
+            "CS-1", "T-1", evse_id=1, charging_state="Charging", first_seq_no=0, last_seq_no=0
+        )
         values = [meter_value("CS-1", "T-1", 0, 5.0)]
-        assert await store.record_transaction_event(original, tx, values) is True
-        again = event("CS-1", "T-1", 0, trigger_reason="Other", payload={"resent": True})
+        original = carrying(event("CS-1", "T-1", 0), *values)
+        assert await store.record_transaction_event(original, tx) is True
+        again = carrying(
+            event("CS-1", "T-1", 0, trigger_reason="Other", payload={"resent": True}),
+            meter_value("CS-1", "T-1", 9, 99.0),
+        )
         changed = transaction("CS-1", "T-1", charging_state="Idle", active=False)
-        more = [meter_value("CS-1", "T-1", 9, 99.0)]
-        assert await store.record_transaction_event(again, changed, more) is False
+        assert await store.record_transaction_event(again, changed) is False
         assert await store.get_transaction("CS-1", "T-1") == tx
         assert await store.list_transaction_events("CS-1", "T-1") == [original]
         assert await store.list_meter_values("CS-1", "T-1") == values
@@ -393,15 +404,13 @@ async def test_retransmitted_transaction_event_stores_nothing(store: Store) -> N
 async def test_transaction_event_parts_must_share_the_key(store: Store) -> None:
     with trio.fail_after(LIMIT):
         await store.put_station(station())
-        with pytest.raises(ValueError, match="belong"):
+        with pytest.raises(ValueError, match="must be the event's"):
             await store.record_transaction_event(
-                event("CS-1", "T-1", 0), transaction("CS-1", "T-2"), []
+                event("CS-1", "T-1", 0), transaction("CS-1", "T-2")
             )
-        with pytest.raises(ValueError, match="belong"):
+        with pytest.raises(ValueError, match="must be the event's"):
             await store.record_transaction_event(
-                event("CS-1", "T-1", 0),
-                transaction("CS-1", "T-1"),
-                [meter_value("CS-1", None, 0, 1.0)],
+                event("CS-1", "T-1", 0), transaction("CS-2", "T-1")
             )
         assert await store.list_transaction_events("CS-1", "T-1") == []
 
@@ -419,9 +428,7 @@ async def test_list_transactions_filters_and_pages(store: Store) -> None:
             await store.put_station(station(station_id))
         for seq_no, (station_id, transaction_id, active) in enumerate(reversed(keys)):
             record = transaction(station_id, transaction_id, active=active)
-            await store.record_transaction_event(
-                event(station_id, transaction_id, seq_no), record, []
-            )
+            await store.record_transaction_event(event(station_id, transaction_id, seq_no), record)
 
         def ids(records: list[TransactionRecord]) -> list[tuple[str, str]]:
             return [(r.station_id, r.transaction_id) for r in records]
@@ -463,6 +470,34 @@ async def test_meter_values_outside_transactions_are_listed_apart(store: Store) 
         assert await store.list_meter_values("CS-1", None) == outside[::-1]
         assert await store.list_meter_values("CS-1", "T-1") == inside
         assert await store.list_meter_values("CS-2", None) == []
+
+
+async def test_a_transactions_meter_values_come_from_its_events_and_added_ones(
+    store: Store,
+) -> None:
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        tx = transaction("CS-1", "T-1", evse_id=2, first_seq_no=0, last_seq_no=1)
+        sent = [meter_value("CS-1", "T-1", second, float(second)) for second in (4, 1, 3)]
+        # A station sends a reading in another offset: it is listed in UTC, like the others.
+        offset = timezone(timedelta(hours=2))
+        late = carrying(event("CS-1", "T-1", 1), sent[2])
+        late.payload["meterValue"][0]["timestamp"] = at(3).astimezone(offset).isoformat()
+        await store.record_transaction_event(carrying(event("CS-1", "T-1", 0), *sent[:2]), tx)
+        await store.record_transaction_event(late, tx)
+        added = meter_value("CS-1", "T-1", 2, 2.0)  # evse 1: kept as it was added
+        await store.add_meter_values([added])
+        from_events = [msgspec.structs.replace(value, evse_id=2) for value in sent]
+        by_time = sorted([*from_events, added], key=lambda value: value.timestamp)
+        listed = await store.list_meter_values("CS-1", "T-1")
+        assert listed == by_time
+        assert all(value.timestamp.tzinfo is UTC for value in listed)
+        assert await store.list_meter_values("CS-1", "T-1", limit=3) == by_time[1:]
+        assert await store.list_meter_values("CS-1", "T-1", limit=0) == []
+        assert await store.list_meter_values("CS-1", "T-2") == []
+        assert await store.list_meter_values("CS-1", None) == []
+        with pytest.raises(ValueError, match="limit"):
+            await store.list_meter_values("CS-1", "T-1", limit=-1)
 
 
 async def test_meter_values_limit_keeps_the_latest_oldest_first(store: Store) -> None:
@@ -552,9 +587,8 @@ async def test_delete_station_removes_everything_stored_for_it(store: Store) -> 
                 )
             )
             await store.record_transaction_event(
-                event(station_id, "T-1", 0),
+                carrying(event(station_id, "T-1", 0), meter_value(station_id, "T-1", 0, 1.0)),
                 transaction(station_id, "T-1"),
-                [meter_value(station_id, "T-1", 0, 1.0)],
             )
             await store.add_meter_values([meter_value(station_id, None, 0, 1.0)])
             await store.put_variables([variable("Power", "1", station_id)])
@@ -782,17 +816,16 @@ async def test_touches_coalesce_into_one_write_per_station(db_path: str) -> None
 async def test_data_survives_close_and_reopen(db_path: str) -> None:
     with trio.fail_after(LIMIT):
         tx = transaction("CS-1", "T-1", first_seq_no=0, last_seq_no=0)
+        first = carrying(event("CS-1", "T-1", 0), meter_value("CS-1", "T-1", 0, 1.0))
         async with opened(db_path) as store:
             await store.put_station(station())
-            await store.record_transaction_event(
-                event("CS-1", "T-1", 0), tx, [meter_value("CS-1", "T-1", 0, 1.0)]
-            )
+            await store.record_transaction_event(first, tx)
             await store.put_id_token(IdTokenRecord(id_token="A", type="Central"))
             await store.touch_station("CS-1", at(60))  # not awaited: close() commits it
         async with opened(db_path) as store:
             assert await store.get_station("CS-1") == station(last_seen=at(60))
             assert await store.get_transaction("CS-1", "T-1") == tx
-            assert await store.list_transaction_events("CS-1", "T-1") == [event("CS-1", "T-1", 0)]
+            assert await store.list_transaction_events("CS-1", "T-1") == [first]
             assert await store.get_id_token("A", "Central") is not None
 
 
@@ -842,6 +875,64 @@ async def test_requests_survive_the_migration_that_keys_them_by_kind(db_path: st
         async with opened(db_path) as store:
             kept = await store.get_request("CS-1", 5, ("GetLog",))
     assert kept is not None and (kept.status, kept.complete) == ("Uploaded", True)
+
+
+async def test_transactions_survive_the_migration_that_keys_them(db_path: str) -> None:
+    """0004 rebuilds the transaction tables and drops the copies of TransactionEvents' meter
+    values: a version-3 file reads back the same, and its events still catch retransmissions.
+    """
+    folder = importlib.resources.files("trio_csms.store") / "migrations" / "sqlite"
+    tx = transaction("CS-1", "T-1", evse_id=1, first_seq_no=0, last_seq_no=0, updated_at=at(0))
+    values = [meter_value("CS-1", "T-1", 0, 1.0), meter_value("CS-1", "T-1", 1, 2.0)]
+    first = carrying(event("CS-1", "T-1", 0), *values)
+    outside = meter_value("CS-1", None, 5, 9.0)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        for name in ("0001_initial.sql", "0002_pending_security_profile.sql"):
+            conn.executescript((folder / name).read_text())
+        conn.executescript((folder / "0003_requests_by_kind.sql").read_text())
+        conn.execute(
+            "INSERT INTO stations (station_id, security_profile, onboarded) VALUES ('CS-1', 1, 0)"
+        )
+        # Rows as version 3 stored them: the transaction, its event, and its meter values
+        # copied into meter_values next to one sent outside any transaction.
+        conn.execute(
+            "INSERT INTO transactions (station_id, transaction_id, evse_id, active,"
+            " first_seq_no, last_seq_no, seq_no_gaps, updated_at)"
+            " VALUES ('CS-1', 'T-1', 1, 1, 0, 0, '[]', ?)",
+            (at(0).isoformat(timespec="microseconds"),),
+        )
+        conn.execute(
+            "INSERT INTO transaction_events VALUES ('CS-1', 'T-1', 0, 'Updated',"
+            " 'MeterValuePeriodic', ?, 0, ?, ?)",
+            (
+                at(0).isoformat(timespec="microseconds"),
+                msgspec.json.encode(first.payload).decode(),
+                at(0.5).isoformat(timespec="microseconds"),
+            ),
+        )
+        for value in [*values, outside]:
+            conn.execute(
+                "INSERT INTO meter_values VALUES (?, ?, ?, ?, ?)",
+                (
+                    value.station_id,
+                    value.evse_id,
+                    value.transaction_id,
+                    value.timestamp.isoformat(timespec="microseconds"),
+                    msgspec.json.encode(value.sampled_value).decode(),
+                ),
+            )
+        conn.execute("PRAGMA user_version = 3")
+        conn.commit()
+    with trio.fail_after(LIMIT):
+        async with opened(db_path) as store:
+            assert await store.get_transaction("CS-1", "T-1") == tx
+            assert await store.list_transaction_events("CS-1", "T-1") == [first]
+            assert await store.list_meter_values("CS-1", "T-1") == values  # not twice
+            assert await store.list_meter_values("CS-1", None) == [outside]
+            assert await store.record_transaction_event(first, tx) is False
+            assert await store.record_transaction_event(event("CS-1", "T-1", 1), tx) is True
+            assert await store.delete_station("CS-1") is True
+            assert await store.list_transaction_events("CS-1", "T-1") == []
 
 
 async def test_a_newer_schema_is_refused(db_path: str) -> None:

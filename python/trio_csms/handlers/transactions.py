@@ -12,7 +12,6 @@ twice. A new transaction may start again at seqNo 0 (TC_E_53).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ..events import DomainEvent, TransactionEnded, TransactionStarted, TransactionUpdated
 from ..messages import (
@@ -63,13 +62,6 @@ async def _record(
     """Fold `req` into `transaction`, store both; the answer, and False for a retransmission."""
     info = req.transaction_info
     newest = apply_event(transaction, req)
-    wire = to_wire(req)  # once: the meter values' sampled values are its parts
-    meter_values = [
-        meter_value_record(ctx.station_id, transaction.evse_id, info.transaction_id, value, part)
-        for value, part in zip(
-            given(req.meter_value) or (), wire.get("meterValue", ()), strict=True
-        )
-    ]
     energy = energy_wh(given(req.meter_value) or ())
     previous = transaction.energy_imported_wh
     # A register never decreases: an older (late) event's reading counts only when higher, so
@@ -85,14 +77,14 @@ async def _record(
         trigger_reason=req.trigger_reason.value,
         timestamp=req.timestamp,
         offline=req.offline is True,
-        payload=wire,
+        payload=to_wire(req),  # its meter values are read back from here
         received_at=now,
     )
     response = TransactionEventResponse()
     token = given(req.id_token)
     if token is not None:
         response.id_token_info = await id_token_info(ctx, token, evse_id=transaction.evse_id)
-    stored = await ctx.store.record_transaction_event(event, transaction, meter_values)
+    stored = await ctx.store.record_transaction_event(event, transaction)
     return response, stored
 
 
@@ -183,31 +175,21 @@ def energy_wh(values: list[MeterValueType] | tuple[()]) -> float | None:
     return None if latest is None else latest[1]
 
 
-def meter_value_record(
-    station_id: str,
-    evse_id: int | None,
-    transaction_id: str | None,
-    value: MeterValueType,
-    wire: dict[str, Any],
-) -> MeterValueRecord:
-    """`value` as stored; `wire` is `to_wire(value)`, from the request's (converting each
-    sampled value again cost as much as converting the whole request)."""
-    return MeterValueRecord(
-        station_id=station_id,
-        evse_id=evse_id,
-        transaction_id=transaction_id,
-        timestamp=value.timestamp,
-        sampled_value=wire["sampledValue"],
-    )
-
-
 async def meter_values(ctx: StationContext, req: MeterValuesRequest) -> MeterValuesResponse:
-    """J01/J02: store sampled values sent outside (or alongside) transactions."""
+    """J01/J02: store sampled values sent outside transactions (a TransactionEvent's are
+    stored as part of the event)."""
     # evseId 0 is the station's main meter; it is kept as 0, not treated as missing.
+    # The wire form converts once; converting each sampled value again cost as much.
     parts = to_wire(req)["meterValue"]
     await ctx.store.add_meter_values(
         [
-            meter_value_record(ctx.station_id, req.evse_id, None, value, part)
+            MeterValueRecord(
+                station_id=ctx.station_id,
+                evse_id=req.evse_id,
+                transaction_id=None,
+                timestamp=value.timestamp,
+                sampled_value=part["sampledValue"],
+            )
             for value, part in zip(req.meter_value, parts, strict=True)
         ]
     )

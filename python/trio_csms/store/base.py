@@ -264,14 +264,12 @@ class Store(Protocol):
 
     # transactions
     async def record_transaction_event(
-        self,
-        event: TransactionEventRecord,
-        transaction: TransactionRecord,
-        meter_values: list[MeterValueRecord],
+        self, event: TransactionEventRecord, transaction: TransactionRecord
     ) -> bool:
-        """Store one TransactionEvent with the updated transaction and its meter values,
-        in one commit. Returns False (and stores nothing) when an event with the same
-        (station_id, transaction_id, seq_no) is already stored: a retransmission."""
+        """Store one TransactionEvent with the updated transaction, in one commit. Returns
+        False (and stores nothing) when an event with the same (station_id, transaction_id,
+        seq_no) is already stored: a retransmission. The event's meter values are its
+        payload's `meterValue`: `list_meter_values` reads them from there."""
 
     async def get_transaction(
         self, station_id: str, transaction_id: str
@@ -294,7 +292,9 @@ class Store(Protocol):
         self, station_id: str, transaction_id: str | None, *, limit: int | None = None
     ) -> list[MeterValueRecord]:
         """Ordered by timestamp; transaction_id None: those sent outside transactions.
-        With `limit`, only the latest `limit` of them (still oldest first)."""
+        A transaction's are those of its events' payloads (with the transaction's evse_id)
+        and any added for it with `add_meter_values`. With `limit`, only the latest
+        `limit` of them (still oldest first)."""
 
     async def add_meter_values(self, values: list[MeterValueRecord]) -> None: ...
 

@@ -150,40 +150,59 @@ class _Table(Generic[R]):
 
     Attributes:
         record: the record type; rows convert to it with `msgspec.convert`.
-        select: "SELECT <every column> FROM <table>"; callers append WHERE/ORDER BY.
-        insert: insert one row, given as `row(record)` returns it.
+        select: "SELECT <the record's columns> FROM <table>"; callers append WHERE/ORDER BY.
+        insert: insert one row: the `parents` columns' values, then `row(record)`.
         insert_new: the same, doing nothing when a row with the same key exists.
         upsert: insert, or update every non-key column of the row with the same key. (Never
             INSERT OR REPLACE: it deletes the old row first, which cascades to its children.)
         exists: select 1 by key.
         (The last three exist only for tables with a key: rows of the others, meter values and
         notifications, are only ever inserted.)
+        parents: columns before the record's own that are not part of the record: keys of
+            the parent row, which the caller looks up (an event's transaction_key).
     """
 
     insert_new: str
     upsert: str
     exists: str
 
-    def __init__(self, table: str, record: type[R], key: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        table: str,
+        record: type[R],
+        key: tuple[str, ...] = (),
+        parents: tuple[str, ...] = (),
+    ) -> None:
         fields = msgspec.structs.fields(record)
         self.record = record
+        self.table = table
         self._columns = tuple(field.name for field in fields)
         codecs = [(field.name, index, _codec(field.type)) for index, field in enumerate(fields)]
         # Only the columns that need converting: the others are passed through untouched.
         self._encoders = [(index, codec[0]) for _, index, codec in codecs if codec]
         self._encoder_of = {name: codec[0] for name, _, codec in codecs if codec}
         self._decoders = [(name, codec[1]) for name, _, codec in codecs if codec]
-        names = ", ".join(self._columns)
-        marks = ", ".join("?" for _ in self._columns)
-        self.select = f"SELECT {names} FROM {table}"
-        self.insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-        self._key = tuple(self._columns.index(column) for column in key)
+        stored = (*parents, *self._columns)
+        marks = ", ".join("?" for _ in stored)
+        self.select = f"SELECT {', '.join(self._columns)} FROM {table}"
+        self.insert = f"INSERT INTO {table} ({', '.join(stored)}) VALUES ({marks})"
+        self._key = tuple(stored.index(column) for column in key)  # in an inserted row
+        self._values = tuple(i for i, column in enumerate(self._columns) if column not in key)
         if key:
             conflict = f"ON CONFLICT ({', '.join(key)})"
             updates = ", ".join(f"{c} = excluded.{c}" for c in self._columns if c not in key)
             self.insert_new = f"{self.insert} {conflict} DO NOTHING"
             self.upsert = f"{self.insert} {conflict} DO UPDATE SET {updates}"
             self.exists = f"SELECT 1 FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in key)
+
+    def update(self, where: str) -> str:
+        """UPDATE every non-key column (`values` gives them) of the rows `where` selects."""
+        columns = ", ".join(f"{self._columns[i]} = ?" for i in self._values)
+        return f"UPDATE {self.table} SET {columns} {where}"
+
+    def values(self, row: Row) -> list[object]:
+        """The non-key columns of `row`, in the order `update` sets them."""
+        return [row[i] for i in self._values]
 
     def row(self, record: R) -> list[object]:
         values = list(msgspec.structs.astuple(record))
@@ -210,7 +229,7 @@ class _Table(Generic[R]):
         return msgspec.convert(fields, self.record)
 
     def put(self, row: Row, conn: sqlite3.Connection) -> bool:
-        """Upsert `row` (writer thread); True when it was created."""
+        """Upsert `row` (as `insert` takes it; writer thread); True when it was created."""
         existed = conn.execute(self.exists, [row[i] for i in self._key]).fetchone() is not None
         conn.execute(self.upsert, row)
         return not existed
@@ -221,12 +240,40 @@ _CONNECTORS = _Table("connectors", ConnectorRecord, ("station_id", "evse_id", "c
 _ID_TOKENS = _Table("id_tokens", IdTokenRecord, ("id_token", "type"))
 _TRANSACTIONS = _Table("transactions", TransactionRecord, ("station_id", "transaction_id"))
 _EVENTS = _Table(
-    "transaction_events", TransactionEventRecord, ("station_id", "transaction_id", "seq_no")
+    "transaction_events",
+    TransactionEventRecord,
+    ("transaction_key", "seq_no"),
+    parents=("transaction_key",),
 )
 _METER_VALUES = _Table("meter_values", MeterValueRecord)
 _VARIABLES = _Table("variables", VariableRecord, ("station_id", "component", "variable"))
 _REQUESTS = _Table("requests", RequestRecord, ("station_id", "kind", "request_id"))
 _NOTIFICATIONS = _Table("notifications", NotificationRecord)
+
+# A transaction's rows are addressed by its transaction_key (migration 0004 says why).
+_TRANSACTION_KEY = (
+    "SELECT transaction_key FROM transactions WHERE station_id = ? AND transaction_id = ?"
+)
+_TRANSACTION_UPDATE = _TRANSACTIONS.update("WHERE transaction_key = ?")
+
+# A TransactionEvent's meter values are read from its payload (the request as received).
+_EVENT_METER_VALUES = (
+    "SELECT t.evse_id, e.payload FROM transactions AS t"
+    " JOIN transaction_events AS e USING (transaction_key)"
+    " WHERE t.station_id = ? AND t.transaction_id = ? ORDER BY e.rowid"
+)
+
+
+class _MeterValueWire(msgspec.Struct, rename="camel"):
+    timestamp: datetime
+    sampled_value: list[dict[str, Any]]
+
+
+class _EventMeterValues(msgspec.Struct, rename="camel"):
+    meter_value: list[_MeterValueWire] = []
+
+
+_EVENT_METER_VALUES_DECODER = msgspec.json.Decoder(_EventMeterValues)
 
 # Touches only move last_seen forward: a late touch must not undo a newer one.
 _TOUCH = (
@@ -279,15 +326,17 @@ def _upsert_stations(stations: Sequence[_StationUpsert], conn: sqlite3.Connectio
 
 
 def _record_event(
-    event: Row,
-    transaction: Row,
-    meter_values: Sequence[Row],
-    conn: sqlite3.Connection,
+    key: tuple[str, str], event: Row, transaction: Row, conn: sqlite3.Connection
 ) -> bool:
-    if conn.execute(_EVENTS.insert_new, event).rowcount == 0:
+    found = conn.execute(_TRANSACTION_KEY, key).fetchone()
+    if found is None:  # its first event: nothing to compare with
+        transaction_key = conn.execute(_TRANSACTIONS.insert, transaction).lastrowid
+        conn.execute(_EVENTS.insert, (transaction_key, *event))
+        return True
+    transaction_key = found[0]
+    if conn.execute(_EVENTS.insert_new, (transaction_key, *event)).rowcount == 0:
         return False  # a retransmission: the first copy already stored all of it
-    conn.execute(_TRANSACTIONS.upsert, transaction)
-    conn.executemany(_METER_VALUES.insert, meter_values)
+    conn.execute(_TRANSACTION_UPDATE, (*_TRANSACTIONS.values(transaction), transaction_key))
     return True
 
 
@@ -794,24 +843,21 @@ class SqliteStore:
     # --- transactions --------------------------------------------------------------------
 
     async def record_transaction_event(
-        self,
-        event: TransactionEventRecord,
-        transaction: TransactionRecord,
-        meter_values: list[MeterValueRecord],
+        self, event: TransactionEventRecord, transaction: TransactionRecord
     ) -> bool:
         """See `Store.record_transaction_event`.
 
         Raises:
-            ValueError: the transaction or a meter value belongs to another station or
-                transaction than the event.
+            ValueError: the transaction belongs to another station or transaction than the
+                event.
         """
-        _check_same_transaction(event, transaction, meter_values)
-        apply = partial(
-            _record_event,
-            _EVENTS.row(event),
-            _TRANSACTIONS.row(transaction),
-            [_METER_VALUES.row(value) for value in meter_values],
-        )
+        key = (event.station_id, event.transaction_id)
+        if (transaction.station_id, transaction.transaction_id) != key:
+            raise ValueError(
+                f"record_transaction_event: the transaction must be the event's {key}, got "
+                f"{(transaction.station_id, transaction.transaction_id)}"
+            )
+        apply = partial(_record_event, key, _EVENTS.row(event), _TRANSACTIONS.row(transaction))
         return await self._write(apply)
 
     async def get_transaction(
@@ -839,7 +885,7 @@ class SqliteStore:
     async def list_transaction_events(
         self, station_id: str, transaction_id: str
     ) -> list[TransactionEventRecord]:
-        where = "WHERE station_id = ? AND transaction_id = ? ORDER BY seq_no"
+        where = f"WHERE transaction_key = ({_TRANSACTION_KEY}) ORDER BY seq_no"
         return self._select(_EVENTS, where, (station_id, transaction_id))
 
     async def list_meter_values(
@@ -850,15 +896,39 @@ class SqliteStore:
         Raises:
             ValueError: `limit` is negative.
         """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
         where = "WHERE station_id = ? AND transaction_id IS ?"
+        if transaction_id is not None:
+            values = self._event_meter_values(station_id, transaction_id)
+            values += self._select(
+                _METER_VALUES, f"{where} ORDER BY rowid", (station_id, transaction_id)
+            )
+            values.sort(key=lambda value: value.timestamp)  # stable: ties keep arrival order
+            return values if limit is None else values[len(values) - limit :]
         if limit is None:
             ordered = f"{where} ORDER BY timestamp, rowid"
-            return self._select(_METER_VALUES, ordered, (station_id, transaction_id))
-        if limit < 0:
-            raise ValueError(f"limit must not be negative, got {limit}")
+            return self._select(_METER_VALUES, ordered, (station_id, None))
         # The newest `limit` rows, read newest first and handed back oldest first.
         latest = f"{where} ORDER BY timestamp DESC, rowid DESC LIMIT ?"
-        return self._select(_METER_VALUES, latest, (station_id, transaction_id, limit))[::-1]
+        return self._select(_METER_VALUES, latest, (station_id, None, limit))[::-1]
+
+    def _event_meter_values(self, station_id: str, transaction_id: str) -> list[MeterValueRecord]:
+        """The meter values of a transaction's stored events, in the order they arrived."""
+        if self._reader is None:
+            raise self._closed_error()
+        rows = self._reader.execute(_EVENT_METER_VALUES, (station_id, transaction_id)).fetchall()
+        return [
+            MeterValueRecord(
+                station_id=station_id,
+                evse_id=evse_id,
+                transaction_id=transaction_id,
+                timestamp=value.timestamp.astimezone(UTC),  # as the meter_values rows
+                sampled_value=value.sampled_value,
+            )
+            for evse_id, payload in rows
+            for value in _EVENT_METER_VALUES_DECODER.decode(payload).meter_value
+        ]
 
     async def add_meter_values(self, values: list[MeterValueRecord]) -> None:
         if values:
@@ -909,21 +979,6 @@ class SqliteStore:
             return self._select(_NOTIFICATIONS, where, (station_id, action))
         where = "WHERE station_id = ? AND action = ? AND request_id = ? ORDER BY rowid"
         return self._select(_NOTIFICATIONS, where, (station_id, action, request_id))
-
-
-def _check_same_transaction(
-    event: TransactionEventRecord,
-    transaction: TransactionRecord,
-    meter_values: list[MeterValueRecord],
-) -> None:
-    key = (event.station_id, event.transaction_id)
-    keys: set[tuple[str, str | None]] = {(transaction.station_id, transaction.transaction_id)}
-    keys.update((value.station_id, value.transaction_id) for value in meter_values)
-    if keys != {key}:
-        raise ValueError(
-            f"record_transaction_event: transaction and meter values must belong to {key}, "
-            f"got {sorted(keys, key=str)}"
-        )
 
 
 def _transaction_page(
