@@ -1,8 +1,8 @@
-"""Type stub for `trio_csms._native` (rust/src/lib.rs): the Rust half of `trio_csms.rpc.frames`
-and of `trio_csms.ws.frames`.
+"""Type stub for `trio_csms._native` (rust/src/lib.rs): the Rust half of `trio_csms.rpc.frames`,
+`trio_csms.ws.frames` and `trio_csms.ws.sysio`.
 
-The pure-Python twins are `trio_csms.rpc._frames_py` and `trio_csms.ws._frames_py`; each has
-these signatures and identical behaviour.
+The pure-Python twins are `trio_csms.rpc._frames_py`, `trio_csms.ws._frames_py` and the `os`
+functions in `trio_csms.ws.sysio`; each has these signatures and identical behaviour.
 """
 
 from typing import Final, Literal
@@ -15,6 +15,8 @@ __all__ = [
     "build_profile",
     "build_result",
     "parse_frame",
+    "read_nonblocking",
+    "write_nonblocking",
 ]
 
 ACTIONS: Final[tuple[str, ...]]
@@ -27,6 +29,8 @@ def parse_frame(data: bytes) -> tuple[int, str, int | str | None, int, int, str 
 def build_call(message_id: str, action: str, payload: bytes) -> bytes: ...
 def build_result(message_id: str, payload: bytes) -> bytes: ...
 def build_error(message_id: str, code: str, description: str, details: bytes) -> bytes: ...
+def read_nonblocking(fd: int, size: int) -> bytes | None: ...
+def write_nonblocking(fd: int, data: bytes, offset: int) -> int | None: ...
 
 class FrameReader:
     """See `trio_csms.ws.frames`."""

@@ -1,10 +1,12 @@
-//! trio-csms native core: the OCPP-J frame codec and the WebSocket frame reader.
+//! trio-csms native core: the OCPP-J frame codec, the WebSocket frame reader and the socket
+//! reads and writes that keep the GIL.
 //!
-//! `json`, `frame`, `actions` and `ws` are plain Rust (tested with `cargo test --no-default-features`).
+//! `json`, `frame`, `actions`, `ws` and `fdio` are plain Rust (tested with `cargo test --no-default-features`).
 //! This file only declares them and, behind the `python` feature, the `_native` extension
 //! module, which converts their results to Python objects and nothing else.
 
 pub mod actions;
+pub mod fdio;
 pub mod frame;
 pub mod json;
 pub mod ws;
@@ -18,7 +20,10 @@ mod _native {
     use pyo3::prelude::*;
     use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
+    use std::cell::RefCell;
+
     use crate::actions::ACTIONS;
+    use crate::fdio;
     use crate::frame::{self, Frame, FrameError};
     use crate::ws;
 
@@ -125,6 +130,42 @@ mod _native {
             py,
             &frame::build_error(message_id, code, description, details),
         )
+    }
+
+    thread_local! {
+        /// Where `read_nonblocking` reads before copying into the bytes it returns: a fresh
+        /// buffer per call would cost more than the read.
+        static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// `os.read(fd, size)` that keeps the GIL (see `fdio`): the bytes read, b"" at the end of
+    /// the stream, None when nothing is waiting; OSError for any other failure.
+    #[pyfunction]
+    fn read_nonblocking<'py>(
+        py: Python<'py>,
+        fd: i32,
+        size: usize,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        READ_BUFFER.with_borrow_mut(|buf| {
+            if buf.len() < size {
+                buf.resize(size, 0);
+            }
+            let read = fdio::read_some(fd, &mut buf[..size])?;
+            Ok(read.map(|count| PyBytes::new(py, &buf[..count])))
+        })
+    }
+
+    /// `os.write(fd, data[offset:])` that keeps the GIL (see `fdio`): how many bytes were
+    /// written, None when the socket takes none now; OSError for any other failure.
+    #[pyfunction]
+    fn write_nonblocking(fd: i32, data: &[u8], offset: usize) -> PyResult<Option<usize>> {
+        let rest = data.get(offset..).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "offset {offset} is past the end of {} bytes",
+                data.len()
+            ))
+        })?;
+        Ok(fdio::write_some(fd, rest)?)
     }
 
     /// The WebSocket frame reader of one connection (`trio_csms.ws.frames.FrameReader`).

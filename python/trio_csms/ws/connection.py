@@ -30,6 +30,7 @@ from .frames import (
     close_payload,
     encode_frame,
 )
+from .sysio import read_nonblocking, write_nonblocking
 
 __all__ = ["ConnectionClosed", "WsConnection"]
 
@@ -259,8 +260,8 @@ async def _acquire(lock: trio.Lock) -> None:
 
 
 class _RawSocket:
-    """A connected TCP socket read and written with plain `os.read`/`os.write` on its
-    (non-blocking) descriptor, waiting in Trio only when the kernel has nothing to give or no
+    """A connected TCP socket read and written with plain system calls on its (non-blocking)
+    descriptor (`ws.sysio`), waiting in Trio only when the kernel has nothing to give or no
     room to take.
 
     Why: `trio.SocketStream` costs several coroutines, a cancel scope and generator-based
@@ -292,16 +293,16 @@ class _RawSocket:
             if fd < 0:
                 return b""  # closed
             try:
-                data = os.read(fd, RECEIVE_SIZE)
-            except BlockingIOError:
+                data = read_nonblocking(fd, RECEIVE_SIZE)
+            except OSError:  # reset by the peer, or the descriptor is closed
+                return b""
+            if data is None:  # nothing waiting
                 self._reads_without_wait = 0
                 try:
                     await trio.lowlevel.wait_readable(fd)
                 except trio.ClosedResourceError:  # `interrupt`, or the stream was closed
                     return b""
                 continue
-            except OSError:  # reset by the peer, or the descriptor is closed
-                return b""
             self._reads_without_wait += 1
             if self._reads_without_wait >= self._YIELD_EVERY:
                 self._reads_without_wait = 0
@@ -314,20 +315,22 @@ class _RawSocket:
         Raises:
             trio.BrokenResourceError: the connection broke or the descriptor is closed.
         """
-        view = memoryview(data)
-        while view:
+        sent = 0
+        while sent < len(data):
             fd = self._socket.fileno()
             if fd < 0:
                 raise trio.BrokenResourceError("the socket is closed")
             try:
-                view = view[os.write(fd, view) :]
-            except BlockingIOError:
-                try:
-                    await trio.lowlevel.wait_writable(fd)
-                except trio.ClosedResourceError as exc:
-                    raise trio.BrokenResourceError("the socket was closed") from exc
+                written = write_nonblocking(fd, data, sent)
             except OSError as exc:
                 raise trio.BrokenResourceError(str(exc)) from exc
+            if written is not None:
+                sent += written
+                continue
+            try:  # the socket's buffer is full
+                await trio.lowlevel.wait_writable(fd)
+            except trio.ClosedResourceError as exc:
+                raise trio.BrokenResourceError("the socket was closed") from exc
 
     def interrupt(self) -> None:
         """Wake a task waiting in `receive`; it returns b"" (nothing is closed)."""
