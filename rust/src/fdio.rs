@@ -1,18 +1,14 @@
-//! Non-blocking `read(2)` and `write(2)` on a socket descriptor, for
-//! `trio_csms.ws.sysio`.
+//! Non-blocking reads and writes on a socket descriptor, for `trio_csms.ws.sysio`.
 //!
 //! Why not `os.read`/`os.write`: they release the GIL around the system call. In the server the
-//! store's writer thread is usually waiting for the GIL, so every release hands it over: a
-//! futex wake and a thread switch on the one core, twice per message each way. A call on a
-//! non-blocking descriptor never waits, so it can keep the GIL. They also report "nothing to
-//! read" as a value instead of raising `BlockingIOError`.
+//! store's writer thread is usually waiting for it, so every release hands it over: a futex
+//! wake and a thread switch on the one core, per read and per write. These calls never wait
+//! (MSG_DONTWAIT, whatever the descriptor's mode), so they can keep the GIL. They also report
+//! "nothing to read" as a value instead of raising `BlockingIOError`, and a write to a socket
+//! the peer closed fails with EPIPE without raising SIGPIPE (MSG_NOSIGNAL), whatever an
+//! embedding application did with that signal.
 
 use std::io;
-
-extern "C" {
-    fn read(fd: i32, buf: *mut u8, count: usize) -> isize;
-    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
-}
 
 /// Retries on EINTR; `Ok(None)` for EAGAIN/EWOULDBLOCK, `Err` for every other error.
 fn retrying(mut call: impl FnMut() -> isize) -> io::Result<Option<usize>> {
@@ -34,15 +30,21 @@ fn retrying(mut call: impl FnMut() -> isize) -> io::Result<Option<usize>> {
 /// waiting.
 pub fn read_some(fd: i32, buf: &mut [u8]) -> io::Result<Option<usize>> {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call.
-    retrying(|| unsafe { read(fd, buf.as_mut_ptr(), buf.len()) })
+    retrying(|| unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) })
 }
 
 /// Write as much of `data` as the socket takes now: how many bytes, or `None` when it takes
 /// none.
 pub fn write_some(fd: i32, data: &[u8]) -> io::Result<Option<usize>> {
     // SAFETY: `data` is valid for reads of `data.len()` bytes for the whole call.
-    retrying(|| unsafe { write(fd, data.as_ptr(), data.len()) })
+    retrying(|| unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), SEND_FLAGS) })
 }
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+// Elsewhere (macOS) there is no MSG_NOSIGNAL; Python ignores SIGPIPE unless told otherwise.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEND_FLAGS: i32 = libc::MSG_DONTWAIT;
 
 #[cfg(test)]
 mod tests {
@@ -86,6 +88,15 @@ mod tests {
             total += written;
         }
         assert!(total > 0 && total < data.len() * 64);
+    }
+
+    #[test]
+    fn a_blocking_descriptor_does_not_block() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(read_some(b.as_raw_fd(), &mut buf).unwrap(), None);
+        let data = vec![7u8; 1 << 20];
+        while write_some(a.as_raw_fd(), &data).unwrap().is_some() {}
     }
 
     #[test]

@@ -83,3 +83,14 @@ def test_failures_raise_oserror(io: Io, pair: tuple[socket.socket, socket.socket
         io.write(left.fileno(), b"x", 0)
     with pytest.raises(ValueError, match="offset 3 is past the end of 2 bytes"):
         io.write(left.fileno(), b"ab", 3)
+
+
+def test_the_rust_calls_never_wait_even_on_a_blocking_socket() -> None:
+    left, right = socket.socketpair()  # blocking: os.read would wait here forever
+    with left, right:
+        assert _native.read_nonblocking(right.fileno(), 10) is None
+        data = bytes(1 << 22)
+        sent = 0
+        while (written := _native.write_nonblocking(left.fileno(), data, sent)) is not None:
+            sent += written
+        assert 0 < sent < len(data)

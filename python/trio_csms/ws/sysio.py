@@ -7,10 +7,12 @@ failure raises OSError.
 
 Two implementations, as for the frame codecs (`trio_csms.native`): the Rust extension's (the
 default), which keep the GIL through the system call, and `os.read`/`os.write`, which release
-it. On a non-blocking descriptor the call never waits, so releasing the GIL buys nothing, and
-in the server it costs: the store's writer thread takes the GIL at each release, which is a
-thread switch on the shared core per read and per write (about 14% of the session-mix
-throughput, measured with bench/).
+it. A call that cannot wait gains nothing by releasing the GIL, and in the server it costs:
+the store's writer thread takes the GIL at each release, which is a thread switch on the
+shared core per read and per write (about 14% of the session-mix throughput, measured with
+bench/). The Rust calls never wait whatever the descriptor's mode (MSG_DONTWAIT) and never
+raise SIGPIPE; the `os` twins rely on the descriptor being non-blocking, as every Trio
+socket's is.
 """
 
 from __future__ import annotations
