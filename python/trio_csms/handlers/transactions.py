@@ -179,7 +179,8 @@ async def meter_values(ctx: StationContext, req: MeterValuesRequest) -> MeterVal
     """J01/J02: store sampled values sent outside transactions (a TransactionEvent's are
     stored as part of the event)."""
     # evseId 0 is the station's main meter; it is kept as 0, not treated as missing.
-    # The wire form converts once; converting each sampled value again cost as much.
+    # One conversion of the whole request gives each sampled value's wire form (converting
+    # them one by one cost as much again).
     parts = to_wire(req)["meterValue"]
     await ctx.store.add_meter_values(
         [

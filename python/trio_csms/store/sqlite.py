@@ -761,12 +761,14 @@ class SqliteStore:
             if op.task is not None:
                 trio.lowlevel.reschedule(op.task)
 
-    def _select(self, table: _Table[R], where: str, params: Row) -> list[R]:
+    def _rows(self, sql: str, params: Row) -> list[Any]:
         """Run a read on the calling thread (see the module docstring for why)."""
         if self._reader is None:
             raise self._closed_error()
-        rows = self._reader.execute(f"{table.select} {where}", params).fetchall()
-        return [table.from_row(row) for row in rows]
+        return self._reader.execute(sql, params).fetchall()
+
+    def _select(self, table: _Table[R], where: str, params: Row) -> list[R]:
+        return [table.from_row(row) for row in self._rows(f"{table.select} {where}", params)]
 
     def _select_one(self, table: _Table[R], where: str, params: Row) -> R | None:
         records = self._select(table, where, params)
@@ -915,9 +917,7 @@ class SqliteStore:
 
     def _event_meter_values(self, station_id: str, transaction_id: str) -> list[MeterValueRecord]:
         """The meter values of a transaction's stored events, in the order they arrived."""
-        if self._reader is None:
-            raise self._closed_error()
-        rows = self._reader.execute(_EVENT_METER_VALUES, (station_id, transaction_id)).fetchall()
+        rows = self._rows(_EVENT_METER_VALUES, (station_id, transaction_id))
         return [
             MeterValueRecord(
                 station_id=station_id,
