@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
 import socket
 from collections.abc import Iterator
@@ -86,8 +88,12 @@ def test_failures_raise_oserror(io: Io, pair: tuple[socket.socket, socket.socket
 
 
 def test_the_rust_calls_never_wait_even_on_a_blocking_socket() -> None:
+    # A call that waits here holds the GIL, so nothing in Python could end the test: the
+    # faulthandler's own thread kills the process instead of leaving CI hanging.
+    faulthandler.dump_traceback_later(30, exit=True)
     left, right = socket.socketpair()  # blocking: os.read would wait here forever
-    with left, right:
+    with left, right, contextlib.ExitStack() as stack:
+        stack.callback(faulthandler.cancel_dump_traceback_later)
         assert _native.read_nonblocking(right.fileno(), 10) is None
         data = bytes(1 << 22)
         sent = 0
