@@ -396,6 +396,9 @@ async def test_retransmitted_transaction_event_stores_nothing(store: Store) -> N
         )
         changed = transaction("CS-1", "T-1", charging_state="Idle", active=False)
         assert await store.record_transaction_event(again, changed) is False
+        # Again, with a record holding only this seqNo, as a first event's does.
+        alone = transaction("CS-1", "T-1", charging_state="Idle", first_seq_no=0, last_seq_no=0)
+        assert await store.record_transaction_event(again, alone) is False
         assert await store.get_transaction("CS-1", "T-1") == tx
         assert await store.list_transaction_events("CS-1", "T-1") == [original]
         assert await store.list_meter_values("CS-1", "T-1") == values
@@ -631,7 +634,12 @@ async def test_read_after_an_awaited_write_sees_it(store: Store) -> None:
             assert len(await store.list_notifications("CS-1", "NotifyEvent")) == number + 1
 
 
-async def test_touch_moves_last_seen_forward_only(store: Store) -> None:
+async def test_touch_moves_last_seen_forward_only(db_path: str) -> None:
+    async with opened(db_path, touch_interval=0) as store:  # touches commit with every batch
+        await check_touches_move_forward_only(store)
+
+
+async def check_touches_move_forward_only(store: SqliteStore) -> None:
     with trio.fail_after(LIMIT):
         await store.put_station(station())
         await store.touch_station("CS-1", at(10))
@@ -645,6 +653,24 @@ async def test_touch_moves_last_seen_forward_only(store: Store) -> None:
         got = await store.get_station("CS-1")
         assert got is not None and got.last_seen == at(10)
         assert await store.get_station("CS-unknown") is None
+
+
+async def test_touches_commit_within_the_interval_without_any_write(store: Store) -> None:
+    # The default interval (1 s): a write right after a touch need not carry it, but the
+    # touch is committed on its own once the interval has passed.
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())  # the batch that starts the interval
+        await store.touch_station("CS-1", at(10))
+        await store.put_request(request(1))
+        got = await store.get_station("CS-1")
+        assert got is not None and got.last_seen is None  # not yet: at most once a second
+        started = trio.current_time()
+        while got.last_seen is None:
+            await trio.sleep(0.02)
+            got = await store.get_station("CS-1")
+            assert got is not None
+        assert got.last_seen == at(10)
+        assert 0.5 < trio.current_time() - started < 1.5
 
 
 async def test_concurrent_writers_share_commits(store: Store) -> None:
@@ -792,7 +818,7 @@ async def test_a_full_queue_makes_writers_wait(db_path: str) -> None:
 
 async def test_touches_coalesce_into_one_write_per_station(db_path: str) -> None:
     with trio.fail_after(LIMIT):
-        async with opened(db_path) as store:
+        async with opened(db_path, touch_interval=0) as store:
             await store.put_station(station("CS-1"))
             await store.put_station(station("CS-2"))
             before = store.statistics()
@@ -977,3 +1003,5 @@ def test_sqlite_store_checks_its_arguments() -> None:
         SqliteStore("x.db", max_batch=0)
     with pytest.raises(ValueError, match="at least 1"):
         SqliteStore("x.db", max_queue=0)
+    with pytest.raises(ValueError, match="touch_interval"):
+        SqliteStore("x.db", touch_interval=-1)

@@ -247,8 +247,9 @@ class Store(Protocol):
     async def touch_station(self, station_id: str, at: datetime) -> None:
         """Record `last_seen`, without waiting for the commit (last_seen is advisory, and
         this runs for every message). Touches are coalesced: only the latest time per station
-        is written, an older time never replaces a newer one, and it is committed no later
-        than any write awaited after the touch. An unknown station is ignored."""
+        is written, an older time never replaces a newer one, and it is committed within a
+        bounded time (SqliteStore: `touch_interval`, 1 s by default) and by `close()`. An
+        unknown station is ignored."""
 
     # connectors
     async def set_connector_status(self, record: ConnectorRecord) -> None: ...

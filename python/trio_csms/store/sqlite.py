@@ -7,10 +7,14 @@ Theory of operation
 - One writer thread owns the write connection. A write method turns its record into a row on
   the calling Trio thread (so a bad value raises there, at once), wraps the SQL in a small
   `_Write`, puts it on the writer's queue and sleeps. The writer takes everything queued (up
-  to `max_batch`), runs it in ONE transaction with a SAVEPOINT per write (a write that fails is
-  rolled back alone and its caller gets the exception; the others commit), commits, and wakes
-  every waiter of the batch with ONE `TrioToken.run_sync_soon`. While it waits for the disk,
-  the next batch queues up: the busier the store, the more writes share one fsync.
+  to `max_batch`), runs it in ONE transaction, commits, and wakes every waiter of the batch
+  with ONE `TrioToken.run_sync_soon`. While it waits for the disk, the next batch queues up:
+  the busier the store, the more writes share one fsync.
+- A write that fails (a constraint) must not take its batch down with it. Failures are rare,
+  so a batch first runs without savepoints (each costs two statements, and every statement is
+  a round trip for the GIL); when a write raises, the batch is rolled back and run again with
+  a SAVEPOINT per write, so that the failed write is undone alone and its caller gets the
+  exception while the others commit.
 - The queue is bounded by a `trio.Semaphore` of `max_queue` slots, taken before a write is
   queued and given back when its batch is handed back: a full queue makes writers wait
   (backpressure); nothing is ever dropped.
@@ -20,8 +24,9 @@ Theory of operation
   `trio.to_thread` round trip 50-100 us before the read even starts. A read sees every write
   whose method returned before the read started (each read is its own WAL snapshot: results
   are always fetched whole, so no statement keeps an old snapshot open).
-- `touch_station` only records the time in a dict; the writer folds the dict into its next
-  batch, so a station sending many messages costs one UPDATE per batch, not one per message.
+- `touch_station` only records the time in a dict; the writer folds the dict into a batch at
+  most once every `touch_interval` (and when the store closes), so the stations' last_seen
+  times cost one UPDATE per station per interval, not one per message nor one per batch.
 """
 
 from __future__ import annotations
@@ -84,6 +89,11 @@ _BUSY_TIMEOUT = 5.0
 
 #: JSON columns: sorted keys, so equal objects give equal text (the variables table keys on it).
 _JSON = msgspec.json.Encoder(order="sorted")
+
+#: Default seconds between commits of the stations' last_seen times. Each commit rewrites the
+#: touched stations' rows; once per batch, at a thousand batches a second, that was 3-5% of
+#: the server's CPU for a time nobody reads to the millisecond.
+TOUCH_INTERVAL = 1.0
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
 
@@ -150,6 +160,7 @@ class _Table(Generic[R]):
 
     Attributes:
         record: the record type; rows convert to it with `msgspec.convert`.
+        columns: the record's columns, in field order (`parents` not included).
         select: "SELECT <the record's columns> FROM <table>"; callers append WHERE/ORDER BY.
         insert: insert one row: the `parents` columns' values, then `row(record)`.
         insert_new: the same, doing nothing when a row with the same key exists.
@@ -176,28 +187,28 @@ class _Table(Generic[R]):
         fields = msgspec.structs.fields(record)
         self.record = record
         self.table = table
-        self._columns = tuple(field.name for field in fields)
+        self.columns = tuple(field.name for field in fields)
         codecs = [(field.name, index, _codec(field.type)) for index, field in enumerate(fields)]
         # Only the columns that need converting: the others are passed through untouched.
         self._encoders = [(index, codec[0]) for _, index, codec in codecs if codec]
         self._encoder_of = {name: codec[0] for name, _, codec in codecs if codec}
         self._decoders = [(name, codec[1]) for name, _, codec in codecs if codec]
-        stored = (*parents, *self._columns)
+        stored = (*parents, *self.columns)
         marks = ", ".join("?" for _ in stored)
-        self.select = f"SELECT {', '.join(self._columns)} FROM {table}"
+        self.select = f"SELECT {', '.join(self.columns)} FROM {table}"
         self.insert = f"INSERT INTO {table} ({', '.join(stored)}) VALUES ({marks})"
         self._key = tuple(stored.index(column) for column in key)  # in an inserted row
-        self._values = tuple(i for i, column in enumerate(self._columns) if column not in key)
+        self._values = tuple(i for i, column in enumerate(self.columns) if column not in key)
         if key:
             conflict = f"ON CONFLICT ({', '.join(key)})"
-            updates = ", ".join(f"{c} = excluded.{c}" for c in self._columns if c not in key)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
             self.insert_new = f"{self.insert} {conflict} DO NOTHING"
             self.upsert = f"{self.insert} {conflict} DO UPDATE SET {updates}"
             self.exists = f"SELECT 1 FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in key)
 
     def update(self, where: str) -> str:
         """UPDATE every non-key column (`values` gives them) of the rows `where` selects."""
-        columns = ", ".join(f"{self._columns[i]} = ?" for i in self._values)
+        columns = ", ".join(f"{self.columns[i]} = ?" for i in self._values)
         return f"UPDATE {self.table} SET {columns} {where}"
 
     def values(self, row: Row) -> list[object]:
@@ -213,7 +224,7 @@ class _Table(Generic[R]):
     def assignments(self, fields: dict[str, object]) -> tuple[str, list[object]]:
         """`col = ?, ...` for the named fields, and their column values, for an UPDATE that
         sets only those columns."""
-        unknown = set(fields) - set(self._columns)
+        unknown = set(fields) - set(self.columns)
         if unknown:
             raise ValueError(f"no such column(s): {', '.join(sorted(unknown))}")
         values = [
@@ -223,7 +234,7 @@ class _Table(Generic[R]):
         return ", ".join(f"{name} = ?" for name in fields), values
 
     def from_row(self, row: Row) -> R:
-        fields = dict(zip(self._columns, row, strict=True))
+        fields = dict(zip(self.columns, row, strict=True))
         for name, decode in self._decoders:
             fields[name] = decode(fields[name])
         return msgspec.convert(fields, self.record)
@@ -251,10 +262,17 @@ _REQUESTS = _Table("requests", RequestRecord, ("station_id", "kind", "request_id
 _NOTIFICATIONS = _Table("notifications", NotificationRecord)
 
 # A transaction's rows are addressed by its transaction_key (migration 0004 says why).
-_TRANSACTION_KEY = (
-    "SELECT transaction_key FROM transactions WHERE station_id = ? AND transaction_id = ?"
-)
+_BY_ID = "WHERE station_id = ? AND transaction_id = ?"
+_TRANSACTION_KEY = f"SELECT transaction_key FROM transactions {_BY_ID}"
 _TRANSACTION_UPDATE = _TRANSACTIONS.update("WHERE transaction_key = ?")
+_TRANSACTION_UPDATE_BY_ID = _TRANSACTIONS.update(_BY_ID)
+# An event of a stored transaction in one statement, its key looked up in place. (A SELECT
+# feeding an upsert needs a WHERE to parse, which this one has.)
+_EVENT_OF_STORED = (
+    f"INSERT INTO transaction_events ({', '.join(('transaction_key', *_EVENTS.columns))})"
+    f" SELECT transaction_key, {', '.join('?' for _ in _EVENTS.columns)}"
+    f" FROM transactions {_BY_ID} ON CONFLICT (transaction_key, seq_no) DO NOTHING"
+)
 
 # A TransactionEvent's meter values are read from its payload (the request as received).
 _EVENT_METER_VALUES = (
@@ -326,8 +344,20 @@ def _upsert_stations(stations: Sequence[_StationUpsert], conn: sqlite3.Connectio
 
 
 def _record_event(
-    key: tuple[str, str], event: Row, transaction: Row, conn: sqlite3.Connection
+    key: tuple[str, str], event: Row, transaction: Row, first: bool, conn: sqlite3.Connection
 ) -> bool:
+    """Store one event and its transaction's new state; False for a retransmission (nothing
+    is written). `first` guesses whether the transaction is new, which saves a statement
+    either way: two instead of three (see `SqliteStore.record_transaction_event`); a wrong
+    guess costs one more and changes nothing."""
+    if first:
+        inserted = conn.execute(_TRANSACTIONS.insert_new, transaction)
+        if inserted.rowcount:
+            conn.execute(_EVENTS.insert, (inserted.lastrowid, *event))
+            return True
+    elif conn.execute(_EVENT_OF_STORED, (*event, *key)).rowcount:
+        conn.execute(_TRANSACTION_UPDATE_BY_ID, (*_TRANSACTIONS.values(transaction), *key))
+        return True
     found = conn.execute(_TRANSACTION_KEY, key).fetchone()
     if found is None:  # its first event: nothing to compare with
         transaction_key = conn.execute(_TRANSACTIONS.insert, transaction).lastrowid
@@ -434,7 +464,7 @@ class _Write(Generic[T]):
 
 
 class _Signal(enum.Enum):
-    WAKE = enum.auto()  # touches are waiting: commit a batch even if no write is queued
+    WAKE = enum.auto()  # touches are waiting: wait for them to come due even if no write does
     STOP = enum.auto()  # leave the loop and close the connection
 
 
@@ -452,6 +482,7 @@ class _Writer:
         self,
         conn: sqlite3.Connection,
         max_batch: int,
+        touch_interval: float,
         hand_back: Callable[[list[_Write[Any]]], None],
     ) -> None:
         self.queue: queue.SimpleQueue[_Write[Any] | _Signal] = queue.SimpleQueue()
@@ -465,6 +496,8 @@ class _Writer:
         # station_id -> latest last_seen text; swapped out whole by the writer.
         self._touches: dict[str, str] = {}
         self._touches_lock = threading.Lock()
+        self._touch_interval = touch_interval
+        self._touches_due = time.monotonic()  # when the pending touches are committed
         self._thread = threading.Thread(target=self._run, name="trio-csms-sqlite-writer")
         # Daemon: a store never closed must not keep the process alive. Its unconfirmed writes
         # were never acknowledged to anyone, so losing them breaks no promise.
@@ -472,7 +505,8 @@ class _Writer:
         self._thread.start()
 
     def touch(self, station_id: str, at: str) -> None:
-        """Record a last_seen time (Trio thread); it is committed with the next batch."""
+        """Record a last_seen time (Trio thread); it is committed with the first batch after
+        the touches come due (at most `touch_interval` after the last flush)."""
         with self._touches_lock:
             wake = not self._touches
             if at > self._touches.get(station_id, ""):
@@ -497,16 +531,28 @@ class _Writer:
 
     def _step(self) -> bool:
         """Wait for work, commit one batch, hand it back to Trio; False once told to stop."""
-        first = self.queue.get()
+        try:
+            first = self.queue.get(timeout=self._until_touches_due())
+        except queue.Empty:  # touches came due and no write came first
+            first = _Signal.WAKE
         ops: list[_Write[Any]] = [first] if isinstance(first, _Write) else []
-        # On STOP too: the last batch commits the touches still pending.
-        stop = self._commit(ops) or first is _Signal.STOP
+        stop = first is _Signal.STOP
+        if ops or stop or self._until_touches_due() == 0.0:
+            # On STOP too: the last batch commits the touches still pending.
+            stop = self._commit(ops, final=stop) or stop
         if ops:
             self._token.run_sync_soon(self._hand_back, ops)
         return not stop
 
-    def _commit(self, ops: list[_Write[Any]]) -> bool:
-        """Run `ops`, plus whatever else is queued, in one transaction; True if STOP was seen."""
+    def _until_touches_due(self) -> float | None:
+        """Seconds until the pending touches are due (0.0: now); None when there are none."""
+        if not self._touches:  # read without the lock: a touch racing this sends a WAKE
+            return None
+        return max(0.0, self._touches_due - time.monotonic())
+
+    def _commit(self, ops: list[_Write[Any]], *, final: bool = False) -> bool:
+        """Run `ops`, plus whatever else is queued, in one transaction, with the touches if they
+        are due (always when `final`); True if STOP was seen."""
         started = time.perf_counter()
         stop = False
         try:
@@ -514,7 +560,7 @@ class _Writer:
             # Drain only now: writes queued while BEGIN waited for the lock join this batch.
             stop = self._drain(ops)
             succeeded = self._apply(ops)
-            touched = self._flush_touches()
+            touched = self._flush_touches() if final or stop or self._touches_due_now() else 0
             self._conn.execute("COMMIT")
         except Exception as exc:  # the disk, or a bug: every write of the batch gets it
             self._fail(ops, exc)
@@ -542,6 +588,17 @@ class _Writer:
         return False
 
     def _apply(self, ops: list[_Write[Any]]) -> int:
+        """Run the writes (see the module docstring); returns how many succeeded."""
+        try:
+            for op in ops:
+                op.result = op.apply(self._conn)
+        except Exception:  # one of them failed: start over, each write in its own savepoint
+            self._conn.execute("ROLLBACK")
+            self._conn.execute("BEGIN IMMEDIATE")
+            return self._apply_each(ops)
+        return len(ops)
+
+    def _apply_each(self, ops: list[_Write[Any]]) -> int:
         """Run each write in its own savepoint; returns how many succeeded."""
         succeeded = 0
         for op in ops:
@@ -555,11 +612,13 @@ class _Writer:
             self._conn.execute("RELEASE write")
         return succeeded
 
+    def _touches_due_now(self) -> bool:
+        return time.monotonic() >= self._touches_due
+
     def _flush_touches(self) -> int:
-        # Taken after the writes were drained: a touch made before a write was queued is
-        # committed no later than that write.
         with self._touches_lock:
             touches, self._touches = self._touches, {}
+        self._touches_due = time.monotonic() + self._touch_interval
         self._conn.executemany(_TOUCH, [(at, station_id) for station_id, at in touches.items()])
         return len(touches)
 
@@ -597,6 +656,8 @@ class SqliteStore:
             loss.
         max_batch: most writes committed together in one transaction.
         max_queue: most writes queued or being committed at once; further writers wait.
+        touch_interval: seconds between commits of the stations' `last_seen` times
+            (`touch_station`); 0 commits them with every batch.
 
     Raises:
         ValueError: an argument is out of range.
@@ -620,12 +681,16 @@ class SqliteStore:
         synchronous: str = "FULL",
         max_batch: int = 256,
         max_queue: int = 10_000,
+        touch_interval: float = TOUCH_INTERVAL,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
         if max_batch < 1 or max_queue < 1:
             raise ValueError("max_batch and max_queue must be at least 1")
+        if not touch_interval >= 0:
+            raise ValueError(f"touch_interval must be 0 or more seconds, got {touch_interval}")
+        self._touch_interval = touch_interval
         self._path = path
         # A temporary database is discarded on close: syncing it would buy nothing.
         self._synchronous = "OFF" if path == ":memory:" else synchronous
@@ -661,7 +726,7 @@ class SqliteStore:
             self._remove_temporary()
             raise
         self._reader = reader
-        self._writer = _Writer(writer, self._max_batch, self._hand_back)
+        self._writer = _Writer(writer, self._max_batch, self._touch_interval, self._hand_back)
         self._state = _State.OPEN
 
     async def close(self) -> None:
@@ -811,8 +876,9 @@ class SqliteStore:
 
     async def touch_station(self, station_id: str, at: datetime) -> None:
         """Record `last_seen`, without waiting for the commit: last_seen is advisory, and a
-        station sends many messages. The latest time per station is kept and committed with the
-        next batch; an older time never replaces a newer one; an unknown station is ignored.
+        station sends many messages. The latest time per station is kept and committed within
+        `touch_interval` (and by close()); an older time never replaces a newer one; an unknown
+        station is ignored.
         """
         if self._state is not _State.OPEN or self._writer is None:
             raise self._closed_error()
@@ -859,8 +925,10 @@ class SqliteStore:
                 f"record_transaction_event: the transaction must be the event's {key}, got "
                 f"{(transaction.station_id, transaction.transaction_id)}"
             )
-        apply = partial(_record_event, key, _EVENTS.row(event), _TRANSACTIONS.row(transaction))
-        return await self._write(apply)
+        # Its only seqNo is this event's: the transaction's first event (or that event again).
+        first = transaction.first_seq_no == transaction.last_seq_no == event.seq_no
+        row = _TRANSACTIONS.row(transaction)
+        return await self._write(partial(_record_event, key, _EVENTS.row(event), row, first))
 
     async def get_transaction(
         self, station_id: str, transaction_id: str
