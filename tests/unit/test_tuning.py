@@ -1,5 +1,6 @@
-"""The garbage collector on the clock: automatic collections off while `collect_garbage` runs,
-young generations collected every interval, reference cycles found by the full collection."""
+"""The garbage collector on our schedule: automatic collections off while `collect_garbage`
+runs, a full collection once the heap grew or the full interval passed, none at steady
+load."""
 
 from __future__ import annotations
 
@@ -45,33 +46,52 @@ async def test_automatic_collection_is_off_while_running_and_back_on_after() -> 
     assert gc.isenabled()
 
 
-async def test_a_young_cycle_is_collected_within_a_young_interval() -> None:
+async def test_a_cycle_is_collected_once_the_heap_grew() -> None:
     collected = trio.Event()
+    gc.collect()  # count from an empty young generation
     async with trio.open_nursery() as nursery:
-        await nursery.start(collect_garbage, 0.01, 60.0)
+        await nursery.start(collect_garbage, 0.01, 60.0, 1000)
         cycle(collected)
+        await trio.sleep(0.05)
+        assert not collected.is_set()  # nothing grew: no collection
+        kept = [[number] for number in range(2000)]  # objects that stay: growth
         with trio.fail_after(5):
             await collected.wait()
         nursery.cancel_scope.cancel()
+    assert len(kept) == 2000
 
 
-async def test_a_cycle_in_the_old_generation_waits_for_the_full_collection() -> None:
+async def test_objects_made_and_freed_trigger_no_collection() -> None:
+    """Steady load: calls come and go, the heap does not grow, nothing pauses."""
+    gc.collect()  # count from an empty young generation
+    async with trio.open_nursery() as nursery:
+        await nursery.start(collect_garbage, 0.01, 60.0, 1000)
+        before = [generation["collections"] for generation in gc.get_stats()]
+        for _ in range(20):
+            made = [[number] for number in range(5000)]  # 100,000 objects made, then freed
+            del made
+            await trio.sleep(0.01)
+        assert [generation["collections"] for generation in gc.get_stats()] == before
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_cycle_waits_at_most_for_the_full_interval() -> None:
     collected = trio.Event()
     async with trio.open_nursery() as nursery:
-        await nursery.start(collect_garbage, 0.01, 0.5)
-        node = cycle(collected)
-        await trio.sleep(0.05)  # young collections move the live cycle to the old generation
-        del node
+        await nursery.start(collect_garbage, 0.01, 0.5, 10**9)  # growth never triggers
+        cycle(collected)
         await trio.sleep(0.1)
-        assert not collected.is_set()  # young collections do not look at the old generation
+        assert not collected.is_set()
         with trio.fail_after(5):
             await collected.wait()
         nursery.cancel_scope.cancel()
 
 
-async def test_intervals_must_be_positive() -> None:
+async def test_intervals_must_be_positive_and_the_growth_not_negative() -> None:
     with pytest.raises(ValueError, match="positive"):
         await collect_garbage(0, 1.0)
+    with pytest.raises(ValueError, match="negative"):
+        await collect_garbage(0.01, 1.0, -1)
 
 
 async def test_run_collecting_garbage_freezes_startup_objects_and_returns_the_result() -> None:
