@@ -635,24 +635,20 @@ async def test_read_after_an_awaited_write_sees_it(store: Store) -> None:
 
 
 async def test_touch_moves_last_seen_forward_only(db_path: str) -> None:
-    async with opened(db_path, touch_interval=0) as store:  # touches commit with every batch
-        await check_touches_move_forward_only(store)
-
-
-async def check_touches_move_forward_only(store: SqliteStore) -> None:
     with trio.fail_after(LIMIT):
-        await store.put_station(station())
-        await store.touch_station("CS-1", at(10))
-        await store.touch_station("CS-1", at(5))  # late and older: ignored
-        await store.touch_station("CS-unknown", at(10))  # not a station: ignored
-        await store.put_request(request(1))  # committed no earlier than the touches before it
-        got = await store.get_station("CS-1")
-        assert got is not None and got.last_seen == at(10)
-        await store.touch_station("CS-1", at(3))
-        await store.put_request(request(2))
-        got = await store.get_station("CS-1")
-        assert got is not None and got.last_seen == at(10)
-        assert await store.get_station("CS-unknown") is None
+        async with opened(db_path, touch_interval=0) as store:  # touches commit with every batch
+            await store.put_station(station())
+            await store.touch_station("CS-1", at(10))
+            await store.touch_station("CS-1", at(5))  # late and older: ignored
+            await store.touch_station("CS-unknown", at(10))  # not a station: ignored
+            await store.put_request(request(1))  # committed no earlier than the touches before it
+            got = await store.get_station("CS-1")
+            assert got is not None and got.last_seen == at(10)
+            await store.touch_station("CS-1", at(3))
+            await store.put_request(request(2))
+            got = await store.get_station("CS-1")
+            assert got is not None and got.last_seen == at(10)
+            assert await store.get_station("CS-unknown") is None
 
 
 async def test_touches_commit_within_the_interval_without_any_write(store: Store) -> None:
@@ -670,7 +666,7 @@ async def test_touches_commit_within_the_interval_without_any_write(store: Store
             got = await store.get_station("CS-1")
             assert got is not None
         assert got.last_seen == at(10)
-        assert 0.5 < trio.current_time() - started < 1.5
+        assert 0.5 < trio.current_time() - started < 3.0  # the interval, give or take a busy CI
 
 
 async def test_concurrent_writers_share_commits(store: Store) -> None:
