@@ -404,6 +404,24 @@ async def test_retransmitted_transaction_event_stores_nothing(store: Store) -> N
         assert await store.list_meter_values("CS-1", "T-1") == values
 
 
+async def test_an_event_whose_record_looks_like_a_first_one_joins_the_stored_transaction(
+    store: Store,
+) -> None:
+    """A record holding only the event's seqNo is usually a new transaction's; when the
+    transaction is stored after all, the event is added to it and its state replaced."""
+    with trio.fail_after(LIMIT):
+        await store.put_station(station())
+        first = transaction("CS-1", "T-1", first_seq_no=0, last_seq_no=0)
+        assert await store.record_transaction_event(event("CS-1", "T-1", 0), first) is True
+        late = transaction("CS-1", "T-1", charging_state="Idle", first_seq_no=5, last_seq_no=5)
+        assert await store.record_transaction_event(event("CS-1", "T-1", 5), late) is True
+        assert await store.get_transaction("CS-1", "T-1") == late
+        assert await store.list_transaction_events("CS-1", "T-1") == [
+            event("CS-1", "T-1", 0),
+            event("CS-1", "T-1", 5),
+        ]
+
+
 async def test_transaction_event_parts_must_share_the_key(store: Store) -> None:
     with trio.fail_after(LIMIT):
         await store.put_station(station())

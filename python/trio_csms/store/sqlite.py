@@ -264,8 +264,7 @@ _NOTIFICATIONS = _Table("notifications", NotificationRecord)
 # A transaction's rows are addressed by its transaction_key (migration 0004 says why).
 _BY_ID = "WHERE station_id = ? AND transaction_id = ?"
 _TRANSACTION_KEY = f"SELECT transaction_key FROM transactions {_BY_ID}"
-_TRANSACTION_UPDATE = _TRANSACTIONS.update("WHERE transaction_key = ?")
-_TRANSACTION_UPDATE_BY_ID = _TRANSACTIONS.update(_BY_ID)
+_TRANSACTION_UPDATE = _TRANSACTIONS.update(_BY_ID)
 # An event of a stored transaction in one statement, its key looked up in place. (A SELECT
 # feeding an upsert needs a WHERE to parse, which this one has.)
 _EVENT_OF_STORED = (
@@ -347,26 +346,25 @@ def _record_event(
     key: tuple[str, str], event: Row, transaction: Row, first: bool, conn: sqlite3.Connection
 ) -> bool:
     """Store one event and its transaction's new state; False for a retransmission (nothing
-    is written). `first` guesses whether the transaction is new, which saves a statement
-    either way: two instead of three (see `SqliteStore.record_transaction_event`); a wrong
-    guess costs one more and changes nothing."""
-    if first:
-        inserted = conn.execute(_TRANSACTIONS.insert_new, transaction)
-        if inserted.rowcount:
-            conn.execute(_EVENTS.insert, (inserted.lastrowid, *event))
-            return True
-    elif conn.execute(_EVENT_OF_STORED, (*event, *key)).rowcount:
-        conn.execute(_TRANSACTION_UPDATE_BY_ID, (*_TRANSACTIONS.values(transaction), *key))
+    is written). `first` guesses whether the transaction is new and picks which of the two
+    ways is tried first; each takes two statements when right, and a wrong guess costs one
+    more and changes nothing."""
+    if first and _insert_transaction(event, transaction, conn):
         return True
-    found = conn.execute(_TRANSACTION_KEY, key).fetchone()
-    if found is None:  # its first event: nothing to compare with
-        transaction_key = conn.execute(_TRANSACTIONS.insert, transaction).lastrowid
-        conn.execute(_EVENTS.insert, (transaction_key, *event))
+    if conn.execute(_EVENT_OF_STORED, (*event, *key)).rowcount:  # the transaction is stored
+        conn.execute(_TRANSACTION_UPDATE, (*_TRANSACTIONS.values(transaction), *key))
         return True
-    transaction_key = found[0]
-    if conn.execute(_EVENTS.insert_new, (transaction_key, *event)).rowcount == 0:
-        return False  # a retransmission: the first copy already stored all of it
-    conn.execute(_TRANSACTION_UPDATE, (*_TRANSACTIONS.values(transaction), transaction_key))
+    # Not stored after all (a wrong guess), or else a retransmission: the first copy stored
+    # all of it.
+    return not first and _insert_transaction(event, transaction, conn)
+
+
+def _insert_transaction(event: Row, transaction: Row, conn: sqlite3.Connection) -> bool:
+    """Insert a new transaction with its first event; False if the transaction is stored."""
+    inserted = conn.execute(_TRANSACTIONS.insert_new, transaction)
+    if not inserted.rowcount:
+        return False
+    conn.execute(_EVENTS.insert, (inserted.lastrowid, *event))
     return True
 
 
